@@ -1,0 +1,64 @@
+import Domain
+import JobQueue
+
+/// Every Redis key OptMazon uses, in one place.
+///
+/// Layout (prefix `optmazon`, shard 0 shown; `{…}` is a Redis Cluster hash tag, so all keys of a
+/// shard live in one slot and every Lua script may touch any of them):
+///
+/// | key | type | holds |
+/// | --- | --- | --- |
+/// | `{optmazon:0}:stream:<kind>` | stream, group `workers` | jobs ready to run (field `job` = envelope JSON) |
+/// | `{optmazon:0}:delayed:<kind>` | sorted set, score = due time (ms, Redis clock) | retries, lock deferrals, `--at` jobs |
+/// | `{optmazon:0}:dead` | stream, capped | dead-lettered jobs with their error |
+/// | `{optmazon:0}:unique:<key>` | string with TTL | unique-job key → job id |
+/// | `{optmazon:0}:lock:<seller>` | string with TTL | per-seller exclusivity lock → holder token |
+/// | `{optmazon:0}:stats:<kind>` | hash | processed, retried, deferred, failed counters |
+/// | `{optmazon:0}:consumers` | hash | worker name → last heartbeat JSON |
+/// | `{optmazon:0}:ratelimit:<seller>:<operation>` | hash with TTL | Amazon API token bucket |
+/// | `{optmazon:0}:scheduler:*` | strings/hashes | scheduler lease and run bookkeeping |
+///
+/// A seller's jobs always go to shard `fnv1a(seller) % shardCount`, so a multi-machine
+/// deployment runs each machine's workers on the shard whose seller files it holds.
+public struct RedisKeys: Sendable, Equatable {
+    public let prefix: String
+    public let shard: Int
+    public let shardCount: Int
+    /// The consumer group every worker joins.
+    public let group = "workers"
+
+    public init(prefix: String = "optmazon", shard: Int = 0, shardCount: Int = 1) {
+        self.prefix = prefix
+        self.shard = shard
+        self.shardCount = max(1, shardCount)
+    }
+
+    /// The same key space, on the shard that owns `seller`.
+    public func routed(to seller: SellerID) -> RedisKeys {
+        RedisKeys(prefix: prefix, shard: RedisKeys.shard(of: seller, count: shardCount), shardCount: shardCount)
+    }
+
+    /// Which shard a seller belongs to (FNV-1a of its id: stable across processes and versions).
+    public static func shard(of seller: SellerID, count: Int) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in seller.rawValue.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(max(1, count)))
+    }
+
+    private var tag: String { "{\(prefix):\(shard)}" }
+
+    public func stream(_ kind: JobKind) -> String { "\(tag):stream:\(kind.rawValue)" }
+    public func delayed(_ kind: JobKind) -> String { "\(tag):delayed:\(kind.rawValue)" }
+    public var dead: String { "\(tag):dead" }
+    public func unique(_ key: String) -> String { "\(tag):unique:\(key)" }
+    public func lock(_ seller: SellerID) -> String { "\(tag):lock:\(seller.rawValue)" }
+    public func stats(_ kind: JobKind) -> String { "\(tag):stats:\(kind.rawValue)" }
+    public var consumers: String { "\(tag):consumers" }
+    public func rateLimit(_ seller: SellerID, operation: String) -> String { "\(tag):ratelimit:\(seller.rawValue):\(operation)" }
+    public func scheduler(_ name: String) -> String { "\(tag):scheduler:\(name)" }
+    /// Pattern matching every key of this shard (for test cleanup and operators).
+    public var pattern: String { "\(tag):*" }
+}
