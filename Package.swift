@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "optmazon-analyzer", targets: ["optmazon-analyzer"]),
         .executable(name: "optmazon-alerter", targets: ["optmazon-alerter"]),
         .executable(name: "optmazon-janitor", targets: ["optmazon-janitor"]),
+        .executable(name: "optmazon-queue-probe", targets: ["optmazon-queue-probe"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -55,6 +56,10 @@ let package = Package(
         .executableTarget(name: "optmazon-janitor", dependencies: ["Runtime", "JobQueue"]),
         .executableTarget(name: "optmazon", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Domain"]),
 
-        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "JobQueueRedis", "Redis", "Domain", "OptMazonConfig"]),
+        .executableTarget(name: "optmazon-queue-probe", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis"]),
+
+        // Test support: a real redis-server on a free port, process runner, polling waits.
+        .target(name: "PipelineTesting", dependencies: ["Redis"]),
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "JobQueueRedis", "Redis", "Domain", "OptMazonConfig", "PipelineTesting"]),
     ]
 )

@@ -62,6 +62,13 @@ public actor InMemoryJobQueue: JobQueue {
         return out
     }
 
+    public func ownPending(kinds: [JobKind], consumer: String, max: Int) async throws -> [Delivery] {
+        kinds.flatMap { kind in
+            (streams[kind] ?? []).filter { $0.consumer == consumer }
+                .map { Delivery(kind: kind, receipt: $0.receipt, raw: $0.raw, deliveryCount: $0.deliveries) }
+        }.prefix(max).map { $0 }
+    }
+
     public func reclaim(kinds: [JobKind], consumer: String, minIdle: Double, max: Int) async throws -> [Delivery] {
         var out: [Delivery] = []
         for kind in kinds {

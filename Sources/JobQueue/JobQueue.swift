@@ -157,6 +157,9 @@ public protocol JobQueue: Sendable {
     /// Takes up to `max` new deliveries, waiting up to `wait` seconds for the first.
     func dequeue(kinds: [JobKind], consumer: String, max: Int, wait: Double) async throws -> [Delivery]
 
+    /// Re-reads deliveries already leased to `consumer` (after a lost reply, e.g. a Redis restart).
+    func ownPending(kinds: [JobKind], consumer: String, max: Int) async throws -> [Delivery]
+
     /// Takes over up to `max` deliveries whose lease has been idle for `minIdle` seconds (their worker died).
     func reclaim(kinds: [JobKind], consumer: String, minIdle: Double, max: Int) async throws -> [Delivery]
 

@@ -54,6 +54,7 @@ public final class JobWorker: Service {
         var lastReclaim = Date.distantPast
         var lastPromote = Date.distantPast
         var failures = 0
+        var recoverOwn = true
         while !state.stopRequested {
             let free = config.concurrency - state.inFlightCount
             if free <= 0 {
@@ -62,7 +63,13 @@ public final class JobWorker: Service {
             }
             do {
                 var deliveries: [Delivery] = []
-                if Date().timeIntervalSince(lastReclaim) >= config.visibilityTimeout / 2 {
+                if recoverOwn {
+                    // A reply lost to a broken connection leaves jobs leased to us that we never saw.
+                    deliveries = try await queue.ownPending(kinds: config.kinds, consumer: config.consumerName, max: config.batchSize)
+                        .filter { !state.isRunning($0) }
+                    recoverOwn = false
+                }
+                if deliveries.isEmpty, Date().timeIntervalSince(lastReclaim) >= config.visibilityTimeout / 2 {
                     lastReclaim = Date()
                     deliveries = try await queue.reclaim(kinds: config.kinds, consumer: config.consumerName,
                                                          minIdle: config.visibilityTimeout, max: free)
@@ -86,6 +93,7 @@ public final class JobWorker: Service {
                 try await start(deliveries, group: &group)
             } catch {
                 failures += 1
+                recoverOwn = true
                 let pause = min(5.0, 0.1 * pow(2, Double(min(failures, 6))))
                 logger.warning("queue unavailable, retrying", metadata: ["error": "\(error)", "retry_in_s": "\(pause)"])
                 try? await Task.sleep(for: .seconds(pause))
@@ -308,6 +316,8 @@ final class WorkerState: Sendable {
     private let state = Mutex(State())
 
     var inFlightCount: Int { state.withLock { $0.running.count } }
+
+    func isRunning(_ delivery: Delivery) -> Bool { state.withLock { $0.running[delivery.receipt] != nil } }
     var stopRequested: Bool { state.withLock { $0.stopRequested } }
     var finished: Bool { state.withLock { $0.finished } }
     var processedCount: Int { state.withLock { $0.processed } }

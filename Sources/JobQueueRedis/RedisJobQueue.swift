@@ -62,6 +62,14 @@ public struct RedisJobQueue: JobQueue {
         return parseStreams(reply, kinds: kinds)
     }
 
+    public func ownPending(kinds: [JobKind], consumer: String, max: Int) async throws -> [Delivery] {
+        let command = ["XREADGROUP", "GROUP", keys.group, consumer, "COUNT", String(max), "STREAMS"]
+            + kinds.map { keys.stream($0) } + kinds.map { _ in "0" }
+        let reply = try await reader.send(command)
+        if let error = reply.errorMessage { throw RedisError(.reply, "re-reading own pending jobs failed: \(error)") }
+        return parseStreams(reply, kinds: kinds)
+    }
+
     public func reclaim(kinds: [JobKind], consumer: String, minIdle: Double, max: Int) async throws -> [Delivery] {
         var out: [Delivery] = []
         for kind in kinds where out.count < max {
@@ -99,9 +107,9 @@ public struct RedisJobQueue: JobQueue {
             case let .retry(_, next, at, _):
                 calls.append((Scripts.reschedule, [stream, keys.delayed(d.kind), keys.stats(d.kind)],
                               [d.receipt, keys.group, next.encoded(), String(delayMs(at)), "retried"]))
-            case let .deferred(_, next, at):
-                calls.append((Scripts.reschedule, [stream, keys.delayed(d.kind), keys.stats(d.kind)],
-                              [d.receipt, keys.group, next.encoded(), String(delayMs(at)), "deferred"]))
+            case let .deferred(_, next, _):
+                calls.append((Scripts.park, [stream, keys.lock(next.seller), keys.waiting(next.seller), keys.waitingSellers, keys.stats(d.kind)],
+                              [d.receipt, keys.group, d.kind.rawValue, next.encoded(), next.seller.rawValue]))
             case let .dead(_, reason):
                 deadLetters += 1
                 calls.append((Scripts.deadLetter, [stream, keys.dead, keys.stats(d.kind)],
@@ -117,7 +125,8 @@ public struct RedisJobQueue: JobQueue {
             plain.append(["HINCRBY", keys.stats(kind), "processed", String(ids.count)])
         }
         for (seller, token) in locks {
-            calls.append((Scripts.unlock, [keys.lock(seller)], [token]))
+            calls.append((Scripts.unlock, [keys.lock(seller), keys.waiting(seller), keys.waitingSellers, keys.streamPrefix],
+                          [token, seller.rawValue]))
         }
         var commands = plain
         commands += calls.map { $0.0.command(keys: $0.1, args: $0.2) }
@@ -138,15 +147,18 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func promoteDue(kinds: [JobKind], now: Date) async throws -> Int {
-        let replies = try await control.evalPipeline(kinds.map { (Scripts.promote, [keys.delayed($0), keys.stream($0)], ["500"]) })
+        var calls = kinds.map { (Scripts.promote, [keys.delayed($0), keys.stream($0)], ["500"]) }
+        calls.append((Scripts.unpark, [keys.waitingSellers, keys.tagPrefix], ["50"]))
+        let replies = try await control.evalPipeline(calls)
         return replies.compactMap(\.int).reduce(0, +)
     }
 
     public func nextDelayed(kinds: [JobKind]) async throws -> Date? {
-        let replies = try await control.pipeline([["TIME"]] + kinds.map { ["ZRANGE", keys.delayed($0), "0", "0", "WITHSCORES"] })
+        let replies = try await control.pipeline([["TIME"], ["SCARD", keys.waitingSellers]] + kinds.map { ["ZRANGE", keys.delayed($0), "0", "0", "WITHSCORES"] })
+        if (replies[1].int ?? 0) > 0 { return Date() }
         guard let time = replies[0].array, time.count == 2, let seconds = time[0].int, let micros = time[1].int else { return nil }
         let serverNow = Double(seconds) + Double(micros) / 1_000_000
-        let earliest = replies.dropFirst().compactMap { reply -> Double? in
+        let earliest = replies.dropFirst(2).compactMap { reply -> Double? in
             guard let pair = reply.array, pair.count == 2, let score = pair[1].string.flatMap(Double.init) else { return nil }
             return score / 1000
         }.min()
@@ -259,7 +271,9 @@ public struct RedisJobQueue: JobQueue {
             }
             if !members.isEmpty { dropped += try await control.send(["ZREM", routed.delayed(kind)] + members).int ?? 0 }
         }
-        return dropped
+        let parked = try await control.pipeline([["LLEN", routed.waiting(seller)], ["DEL", routed.waiting(seller)],
+                                                 ["SREM", routed.waitingSellers, seller.rawValue]])
+        return dropped + (parked[0].int ?? 0)
     }
 
     // MARK: - Parsing

@@ -13,10 +13,13 @@ import JobQueue
 /// | `{optmazon:0}:dead` | stream, capped | dead-lettered jobs with their error |
 /// | `{optmazon:0}:unique:<key>` | string with TTL | unique-job key → job id |
 /// | `{optmazon:0}:lock:<seller>` | string with TTL | per-seller exclusivity lock → holder token |
+/// | `{optmazon:0}:waiting:<seller>` | list | jobs parked behind the seller's lock, handed over on release |
+/// | `{optmazon:0}:waiting` | set | sellers with parked jobs |
 /// | `{optmazon:0}:stats:<kind>` | hash | processed, retried, deferred, failed counters |
 /// | `{optmazon:0}:consumers` | hash | worker name → last heartbeat JSON |
 /// | `{optmazon:0}:ratelimit:<seller>:<operation>` | hash with TTL | Amazon API token bucket |
 /// | `{optmazon:0}:scheduler:*` | strings/hashes | scheduler lease and run bookkeeping |
+/// | `{optmazon:0}:probe:*` | counters | written only by `optmazon-queue-probe` (tests, benchmark) |
 ///
 /// A seller's jobs always go to shard `fnv1a(seller) % shardCount`, so a multi-machine
 /// deployment runs each machine's workers on the shard whose seller files it holds.
@@ -55,10 +58,20 @@ public struct RedisKeys: Sendable, Equatable {
     public var dead: String { "\(tag):dead" }
     public func unique(_ key: String) -> String { "\(tag):unique:\(key)" }
     public func lock(_ seller: SellerID) -> String { "\(tag):lock:\(seller.rawValue)" }
+    /// Jobs parked while their seller's lock is held, in arrival order (`kind|envelope`).
+    public func waiting(_ seller: SellerID) -> String { "\(tag):waiting:\(seller.rawValue)" }
+    /// Sellers that have parked jobs.
+    public var waitingSellers: String { "\(tag):waiting" }
+    /// The common start of every key of this shard (`{prefix:shard}:`), for scripts that build key names.
+    public var tagPrefix: String { "\(tag):" }
+    /// Start of every stream key (`…:stream:`), completed by a kind name inside scripts.
+    public var streamPrefix: String { "\(tag):stream:" }
     public func stats(_ kind: JobKind) -> String { "\(tag):stats:\(kind.rawValue)" }
     public var consumers: String { "\(tag):consumers" }
     public func rateLimit(_ seller: SellerID, operation: String) -> String { "\(tag):ratelimit:\(seller.rawValue):\(operation)" }
     public func scheduler(_ name: String) -> String { "\(tag):scheduler:\(name)" }
+    /// Counters the queue probe writes (tests and `scripts/bench queue` only).
+    public func probe(_ name: String) -> String { "\(tag):probe:\(name)" }
     /// Pattern matching every key of this shard (for test cleanup and operators).
     public var pattern: String { "\(tag):*" }
 }

@@ -46,7 +46,7 @@ enum Scripts {
     static let deadLetter = RedisScript(now + """
     redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
     redis.call('XDEL', KEYS[1], ARGV[1])
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[9], '*', 'kind', ARGV[5], 'job_id', ARGV[6], 'seller', ARGV[7],
+    redis.call('XADD', KEYS[2], 'MAXLEN', ARGV[9], '*', 'kind', ARGV[5], 'job_id', ARGV[6], 'seller', ARGV[7],
       'reason', ARGV[4], 'failed_at', tostring(now), 'attempt', ARGV[8], 'message', ARGV[3])
     redis.call('HINCRBY', KEYS[3], 'failed', 1)
     return redis.call('XLEN', KEYS[2])
@@ -76,10 +76,55 @@ enum Scripts {
     return 0
     """)
 
-    /// KEYS: lock. ARGV: token. Releases a lock only for its holder.
+    /// KEYS: lock, waiting list, waiting set, stream prefix. ARGV: token, seller.
+    /// Releases a lock only for its holder and hands the seller's next waiting job to its stream at once.
     static let unlock = RedisScript("""
-    if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-    return 0
+    if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+    redis.call('DEL', KEYS[1])
+    local entry = redis.call('LPOP', KEYS[2])
+    if entry then
+      local sep = string.find(entry, '|', 1, true)
+      redis.call('XADD', KEYS[4] .. string.sub(entry, 1, sep - 1), '*', 'job', string.sub(entry, sep + 1))
+    end
+    if redis.call('LLEN', KEYS[2]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) end
+    return 1
+    """)
+
+    /// KEYS: stream, lock, waiting list, waiting set, stats. ARGV: entry id, group, kind, envelope, seller.
+    /// Parks a job whose seller is busy until the lock holder releases it (no polling);
+    /// if the lock was released meanwhile, puts the job straight back into its stream.
+    static let park = RedisScript("""
+    redis.call('XACK', KEYS[1], ARGV[2], ARGV[1])
+    redis.call('XDEL', KEYS[1], ARGV[1])
+    redis.call('HINCRBY', KEYS[5], 'deferred', 1)
+    if redis.call('EXISTS', KEYS[2]) == 0 then
+      redis.call('XADD', KEYS[1], '*', 'job', ARGV[4])
+      return 0
+    end
+    redis.call('RPUSH', KEYS[3], ARGV[3] .. '|' .. ARGV[4])
+    redis.call('SADD', KEYS[4], ARGV[5])
+    return 1
+    """)
+
+    /// KEYS: waiting set, key tag prefix. ARGV: max sellers.
+    /// Safety net for parked jobs whose lock holder died (its lock expired without a release):
+    /// moves the next waiting job of each unlocked seller back to its stream.
+    static let unpark = RedisScript("""
+    local moved = 0
+    local sellers = redis.call('SRANDMEMBER', KEYS[1], tonumber(ARGV[1]))
+    for _, seller in ipairs(sellers) do
+      local list = KEYS[2] .. 'waiting:' .. seller
+      if redis.call('EXISTS', KEYS[2] .. 'lock:' .. seller) == 0 then
+        local entry = redis.call('LPOP', list)
+        if entry then
+          local sep = string.find(entry, '|', 1, true)
+          redis.call('XADD', KEYS[2] .. 'stream:' .. string.sub(entry, 1, sep - 1), '*', 'job', string.sub(entry, sep + 1))
+          moved = moved + 1
+        end
+      end
+      if redis.call('LLEN', list) == 0 then redis.call('SREM', KEYS[1], seller) end
+    end
+    return moved
     """)
 
     /// KEYS: stream. ARGV: group, consumer, entry ids… Extends leases still owned by consumer.
