@@ -6,11 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "optmazon", targets: ["optmazon"]),
+        .executable(name: "optmazon-scheduler", targets: ["optmazon-scheduler"]),
         .executable(name: "optmazon-fetcher", targets: ["optmazon-fetcher"]),
         .executable(name: "optmazon-analyzer", targets: ["optmazon-analyzer"]),
         .executable(name: "optmazon-alerter", targets: ["optmazon-alerter"]),
         .executable(name: "optmazon-janitor", targets: ["optmazon-janitor"]),
         .executable(name: "optmazon-queue-probe", targets: ["optmazon-queue-probe"]),
+        .executable(name: "optmazon-bench", targets: ["optmazon-bench"]),
+        .executable(name: "optmazon-sandbox", targets: ["optmazon-sandbox"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -19,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Seller-data value types shared by every stage. Foundation only.
@@ -36,6 +45,58 @@ let package = Package(
         ]),
         .target(name: "JobQueueRedis", dependencies: ["JobQueue", "Redis", "Domain", .product(name: "Logging", package: "swift-log")]),
 
+        // The encrypted per-seller store: an AES-256-GCM page-encryption SQLite VFS (C, OpenSSL)
+        // under GRDB; per-seller keys wrapped by the master key; the encrypted seller registry.
+        .target(name: "CSQLiteCrypt", cSettings: [.define("_GNU_SOURCE")],
+                linkerSettings: [.linkedLibrary("sqlite3"), .linkedLibrary("crypto")]),
+        .target(name: "SellerStore", dependencies: ["Domain", "CSQLiteCrypt", .product(name: "GRDB", package: "GRDB.swift")]),
+
+        // Amazon: the LWA / SP-API / Ads client (built from Amazon's models in ../shared/spapi),
+        // and the local sandbox that speaks the same shapes for the demo and the tests.
+        .target(name: "AmazonClient", dependencies: [
+            "Domain",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
+        .target(name: "Sandbox", dependencies: [
+            "Domain",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "CompressNIO", package: "compress-nio"),
+        ]),
+
+        // Amazon's rate limits as token buckets in Redis, shared by every fetcher process and machine.
+        .target(name: "RateLimitRedis", dependencies: [
+            "AmazonClient", "Domain", "Redis", "JobQueueRedis",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Privacy operations the janitor runs (retention, crypto-shred wipe with receipts, export),
+        // and the scheduler (nightly runs per marketplace time zone, one leader at a time).
+        .target(name: "Privacy", dependencies: [
+            "Domain", "JobQueue", "SellerStore",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Scheduling", dependencies: [
+            "Domain", "JobQueue", "JobQueueRedis", "Redis", "SellerStore", "Privacy",
+            .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Analysis: the explainable rules engine (pure), and the optional AI rewrite over an
+        // OpenAI-compatible chat-completions endpoint.
+        .target(name: "Analysis", dependencies: ["Domain"]),
+        .target(name: "AnalysisAI", dependencies: [
+            "Analysis", "Domain",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+
         // Configuration (file + OPTMAZON_* environment) and process wiring shared by the executables.
         .target(name: "OptMazonConfig", dependencies: [
             "Redis", "JobQueue", "JobQueueRedis",
@@ -43,7 +104,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "Runtime", dependencies: [
-            "OptMazonConfig", "JobQueue", "JobQueueRedis", "Redis",
+            "OptMazonConfig", "JobQueue", "JobQueueRedis", "Redis", "SellerStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -53,13 +114,50 @@ let package = Package(
         .executableTarget(name: "optmazon-fetcher", dependencies: ["Runtime", "JobQueue"]),
         .executableTarget(name: "optmazon-analyzer", dependencies: ["Runtime", "JobQueue"]),
         .executableTarget(name: "optmazon-alerter", dependencies: ["Runtime", "JobQueue"]),
-        .executableTarget(name: "optmazon-janitor", dependencies: ["Runtime", "JobQueue"]),
-        .executableTarget(name: "optmazon", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Domain"]),
+        .executableTarget(name: "optmazon-janitor", dependencies: ["Runtime", "JobQueue", "Privacy", "SellerStore"]),
+        .executableTarget(name: "optmazon-scheduler", dependencies: [
+            "Runtime", "JobQueue", "JobQueueRedis", "Scheduling", "SellerStore", "OptMazonConfig",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .executableTarget(name: "optmazon", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Domain", "SellerStore",
+                                                         "Privacy", "Scheduling", "OptMazonConfig", "Analysis"]),
+        .executableTarget(name: "optmazon-store-probe", dependencies: ["SellerStore", "Domain"]),
+        .executableTarget(name: "optmazon-sandbox", dependencies: ["Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        .executableTarget(name: "optmazon-bench", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis", "Domain", "SellerStore",
+                                                              "Analysis", .product(name: "Logging", package: "swift-log")],
+                          exclude: ["FetchBench.swift"]),
         .executableTarget(name: "optmazon-queue-probe", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis"]),
 
         // Test support: a real redis-server on a free port, process runner, polling waits.
         .target(name: "PipelineTesting", dependencies: ["Redis"]),
+        .testTarget(name: "SellerStoreTests", dependencies: ["SellerStore", "Domain", "CSQLiteCrypt", "optmazon-store-probe",
+                                                              .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "AmazonClientTests", dependencies: ["AmazonClient", "Sandbox", "Domain"]),
+        .testTarget(name: "SandboxTests", dependencies: [
+            "Sandbox", "AmazonClient", "Domain",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+        ]),
+        .testTarget(name: "RateLimitRedisTests", dependencies: ["RateLimitRedis", "AmazonClient", "Domain", "Redis", "JobQueueRedis", "PipelineTesting"]),
+        .testTarget(name: "PrivacyTests", dependencies: [
+            "Privacy", "SellerStore", "Domain", "JobQueue", "JobQueueRedis", "Redis", "PipelineTesting", "optmazon", "optmazon-janitor",
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SchedulingTests", dependencies: [
+            "Scheduling", "Privacy", "SellerStore", "Domain", "JobQueue", "JobQueueRedis", "Redis", "PipelineTesting",
+            "optmazon-scheduler", "optmazon",
+            .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"]),
+        .testTarget(name: "AnalysisAITests", dependencies: [
+            "AnalysisAI", "Analysis", "Domain",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", "JobQueueRedis", "Redis", "Domain", "OptMazonConfig", "PipelineTesting"]),
     ]
 )

@@ -210,7 +210,31 @@ public protocol JobQueue: Sendable {
     func dropJobs(of seller: SellerID, kinds: [JobKind]) async throws -> Int
 }
 
+/// One job to enqueue, with its timing and uniqueness.
+public struct EnqueueRequest: Sendable {
+    public var job: JobEnvelope
+    public var at: Date?
+    public var uniqueKey: String?
+    public var uniqueFor: Double
+
+    public init(_ job: JobEnvelope, at: Date? = nil, uniqueKey: String? = nil, uniqueFor: Double = 0) {
+        self.job = job
+        self.at = at
+        self.uniqueKey = uniqueKey
+        self.uniqueFor = uniqueFor
+    }
+}
+
 extension JobQueue {
+    /// Enqueues many jobs; the Redis queue sends them in one round trip.
+    public func enqueue(batch: [EnqueueRequest]) async throws -> [EnqueueResult] {
+        var results: [EnqueueResult] = []
+        for request in batch {
+            results.append(try await enqueue(request.job, at: request.at, uniqueKey: request.uniqueKey, uniqueFor: request.uniqueFor))
+        }
+        return results
+    }
+
     /// Enqueues a job to run now, without a unique key.
     public func enqueue(_ job: JobEnvelope) async throws -> EnqueueResult {
         try await enqueue(job, at: nil, uniqueKey: nil, uniqueFor: 0)

@@ -29,17 +29,27 @@ public struct RedisJobQueue: JobQueue {
     public var client: RedisClient { control }
 
     public func enqueue(_ job: JobEnvelope, at: Date?, uniqueKey: String?, uniqueFor: Double) async throws -> EnqueueResult {
-        try job.validate()
-        let routed = keys.routed(to: job.seller)
-        let delayMs = at.map { Int(($0.timeIntervalSinceNow * 1000).rounded(.up)) } ?? 0
-        let uniqueMs = uniqueKey == nil ? 0 : max(1, Int(uniqueFor * 1000))
-        let reply = try await control.eval(Scripts.enqueue,
-                                           keys: [routed.stream(job.kind), routed.delayed(job.kind), routed.unique(uniqueKey ?? "-")],
-                                           args: [job.encoded(), String(delayMs), String(uniqueMs), job.id])
-        guard let parts = reply.array, parts.count == 2, let flag = parts[0].int else {
-            throw RedisError(.reply, "enqueue of \(job.kind) job for seller \(job.seller) failed: \(reply.errorMessage ?? "unexpected reply")")
+        try await enqueue(batch: [EnqueueRequest(job, at: at, uniqueKey: uniqueKey, uniqueFor: uniqueFor)])[0]
+    }
+
+    /// Enqueues every request in one round trip, each atomically (uniqueness checked inside the script).
+    public func enqueue(batch: [EnqueueRequest]) async throws -> [EnqueueResult] {
+        let calls = try batch.map { request -> (RedisScript, [String], [String]) in
+            let job = request.job
+            try job.validate()
+            let routed = keys.routed(to: job.seller)
+            let delayMs = request.at.map { Int(($0.timeIntervalSinceNow * 1000).rounded(.up)) } ?? 0
+            let uniqueMs = request.uniqueKey == nil ? 0 : max(1, Int(request.uniqueFor * 1000))
+            return (Scripts.enqueue, [routed.stream(job.kind), routed.delayed(job.kind), routed.unique(request.uniqueKey ?? "-")],
+                    [job.encoded(), String(delayMs), String(uniqueMs), job.id])
         }
-        return flag == 1 ? .enqueued(id: job.id) : .duplicate(uniqueKey: uniqueKey ?? "")
+        let replies = try await control.evalPipeline(calls)
+        return try zip(batch, replies).map { request, reply in
+            guard let parts = reply.array, parts.count == 2, let flag = parts[0].int else {
+                throw RedisError(.reply, "enqueue of \(request.job.kind) job for seller \(request.job.seller) failed: \(reply.errorMessage ?? "unexpected reply")")
+            }
+            return flag == 1 ? .enqueued(id: request.job.id) : .duplicate(uniqueKey: request.uniqueKey ?? "")
+        }
     }
 
     public func prepare(kinds: [JobKind]) async throws {

@@ -19,6 +19,7 @@ import JobQueue
 /// | `{optmazon:0}:consumers` | hash | worker name → last heartbeat JSON |
 /// | `{optmazon:0}:ratelimit:<seller>:<operation>` | hash with TTL | Amazon API token bucket |
 /// | `{optmazon:0}:scheduler:*` | strings/hashes | scheduler lease and run bookkeeping |
+/// | `{optmazon:0}:fetchrun:<seller>:<run>` | hash with TTL | one fetch run's fan-in: expected data sets, day, `done:<data set>` |
 /// | `{optmazon:0}:probe:*` | counters | written only by `optmazon-queue-probe` (tests, benchmark) |
 ///
 /// A seller's jobs always go to shard `fnv1a(seller) % shardCount`, so a multi-machine
@@ -70,6 +71,8 @@ public struct RedisKeys: Sendable, Equatable {
     public var consumers: String { "\(tag):consumers" }
     public func rateLimit(_ seller: SellerID, operation: String) -> String { "\(tag):ratelimit:\(seller.rawValue):\(operation)" }
     public func scheduler(_ name: String) -> String { "\(tag):scheduler:\(name)" }
+    /// One fetch run of a seller: which data sets it expects and which are stored (fan-in to one analyze job).
+    public func fetchRun(_ seller: SellerID, run: String) -> String { "\(tag):fetchrun:\(seller.rawValue):\(run)" }
     /// Counters the queue probe writes (tests and `scripts/bench queue` only).
     public func probe(_ name: String) -> String { "\(tag):probe:\(name)" }
     /// Pattern matching every key of this shard (for test cleanup and operators).

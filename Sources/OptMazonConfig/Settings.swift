@@ -62,6 +62,12 @@ public enum ConfigKeys {
         public let name: String
         public let defaultValue: String
         public let help: String
+
+        public init(name: String, defaultValue: String, help: String) {
+            self.name = name
+            self.defaultValue = defaultValue
+            self.help = help
+        }
     }
 
     public static let all: [Key] = [
@@ -105,7 +111,9 @@ public enum ConfigKeys {
 
 extension Settings {
     /// Reads the file and environment; throws a ``ConfigError`` naming the first bad key.
-    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment) async throws -> Settings {
+    /// - Parameter extraKeys: keys of one executable's own component (e.g. `scheduler.*`), read the same way into ``raw``.
+    public static func load(environment: [String: String] = ProcessInfo.processInfo.environment,
+                            extraKeys: [ConfigKeys.Key] = []) async throws -> Settings {
         let filePath = environment["OPTMAZON_CONFIG_FILE"] ?? "config/optmazon.json"
         let explicit = environment["OPTMAZON_CONFIG_FILE"] != nil
         var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: environment)]
@@ -120,7 +128,7 @@ extension Settings {
         }
         let reader = ConfigReader(providers: providers).scoped(to: "optmazon")
         var raw: [String: String] = [:]
-        for key in ConfigKeys.all {
+        for key in ConfigKeys.all + extraKeys {
             raw[key.name] = reader.string(forKey: ConfigKey(key.name)) ?? key.defaultValue
         }
         return try Settings(raw: raw)

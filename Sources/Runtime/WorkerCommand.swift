@@ -47,9 +47,9 @@ public enum WorkerRuntime {
     }
 
     /// Loads settings, or prints the one-line reason and exits 2.
-    public static func loadSettingsOrExit() async throws -> Settings {
+    public static func loadSettingsOrExit(extraKeys: [ConfigKeys.Key] = []) async throws -> Settings {
         do {
-            return try await Settings.load()
+            return try await Settings.load(extraKeys: extraKeys)
         } catch {
             printError("\(error)")
             throw ExitCode(2)

@@ -7,6 +7,10 @@ struct OptMazon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optmazon",
         abstract: "Operate an OptMazon deployment.",
-        subcommands: [EnqueueCommand.self, StatusCommand.self, DeadCommand.self])
+        subcommands: [
+            EnqueueCommand.self, RunNowCommand.self, StatusCommand.self, DeadCommand.self, WaitIdleCommand.self,
+            SellersCommand.self, KeysCommand.self, WipeCommand.self, ReceiptsCommand.self, ExportCommand.self,
+            SchedulerCommand.self,
+        ])
 }
 

@@ -119,6 +119,13 @@ struct StatusCommand: AsyncParsableCommand {
                     + String(c.inFlight).leftPad(9) + String(format: "  %.0fs ago", age))
             }
         }
+        printLine("")
+        do {
+            let overdue = try await PrivacyCLI.overdueWipeLines()
+            printLine(overdue.isEmpty ? "no overdue wipes" : overdue.joined(separator: "\n"))
+        } catch {
+            printLine("wipes: cannot read the seller registry (\(error))")
+        }
     }
 }
 
@@ -192,5 +199,35 @@ struct DeadCommand: AsyncParsableCommand {
 extension String {
     func leftPad(_ width: Int) -> String {
         count >= width ? " " + self : String(repeating: " ", count: width - count) + self
+    }
+}
+
+struct WaitIdleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait-idle",
+        abstract: "Wait until no job is queued, running, delayed or parked (scripts and demos).")
+
+    @Option(help: "Give up after this many seconds (exit 1).") var timeout: Double = 600
+    @Option(help: "How long the queues must stay idle to count as idle, seconds.") var settle: Double = 2
+
+    func run() async throws {
+        let queue = try await openQueue()
+        let deadline = Date().addingTimeInterval(timeout)
+        var idleSince: Date?
+        while Date() < deadline {
+            let queued = try await queue.status(kinds: JobKind.all).contains { $0.streamLength > 0 || $0.pending > 0 || $0.delayed > 0 }
+            let parked = try await queue.nextDelayed(kinds: JobKind.all) != nil
+            let busy = queued || parked
+            if busy {
+                idleSince = nil
+            } else if let since = idleSince {
+                if Date().timeIntervalSince(since) >= settle { return }
+            } else {
+                idleSince = Date()
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        printError("the pipeline did not go idle within \(Int(timeout)) s; see `optmazon status`")
+        throw ExitCode(1)
     }
 }
