@@ -107,12 +107,22 @@ public struct RedisJobQueue: JobQueue {
         var calls: [(RedisScript, [String], [String])] = []
         var plain: [[String]] = []
         var completed: [JobKind: [String]] = [:]
-        var deadLetters = 0
+        var latency: [JobKind: [String: Int]] = [:]
+        var deadLetterSlots: [Int] = []
+        let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
+        func recordLatency(_ d: Delivery) {
+            guard let enqueued = d.envelope?.enqueuedAt else { return }
+            let ms = Int(max(0, nowMs - enqueued))
+            latency[d.kind, default: [:]][RedisKeys.latencyField(seconds: Double(ms) / 1000), default: 0] += 1
+            latency[d.kind, default: [:]]["sum_ms", default: 0] += ms
+            latency[d.kind, default: [:]]["count", default: 0] += 1
+        }
         for outcome in outcomes {
             let d = outcome.delivery
             let stream = keys.stream(d.kind)
             switch outcome {
             case .completed:
+                recordLatency(d)
                 completed[d.kind, default: []].append(d.receipt)
             case let .retry(_, next, at, _):
                 calls.append((Scripts.reschedule, [stream, keys.delayed(d.kind), keys.stats(d.kind)],
@@ -121,7 +131,8 @@ public struct RedisJobQueue: JobQueue {
                 calls.append((Scripts.park, [stream, keys.lock(next.seller), keys.waiting(next.seller), keys.waitingSellers, keys.stats(d.kind)],
                               [d.receipt, keys.group, d.kind.rawValue, next.encoded(), next.seller.rawValue]))
             case let .dead(_, reason):
-                deadLetters += 1
+                recordLatency(d)
+                deadLetterSlots.append(calls.count)
                 calls.append((Scripts.deadLetter, [stream, keys.dead, keys.stats(d.kind)],
                               [d.receipt, keys.group, d.raw, reason, d.kind.rawValue, d.envelope?.id ?? "",
                                d.envelope?.seller.rawValue ?? "", String(d.envelope?.attempt ?? 0), String(deadLetterCap)]))
@@ -133,6 +144,11 @@ public struct RedisJobQueue: JobQueue {
             plain.append(["XACK", keys.stream(kind), keys.group] + ids)
             plain.append(["XDEL", keys.stream(kind)] + ids)
             plain.append(["HINCRBY", keys.stats(kind), "processed", String(ids.count)])
+        }
+        for (kind, fields) in latency.sorted(by: { $0.key < $1.key }) {
+            for (field, n) in fields.sorted(by: { $0.key < $1.key }) {
+                plain.append(["HINCRBY", keys.latency(kind), field, String(n)])
+            }
         }
         for (seller, token) in locks {
             calls.append((Scripts.unlock, [keys.lock(seller), keys.waiting(seller), keys.waitingSellers, keys.streamPrefix],
@@ -150,7 +166,7 @@ public struct RedisJobQueue: JobQueue {
         if let error = replies.compactMap(\.errorMessage).first {
             throw RedisError(.reply, "settling \(outcomes.count) jobs failed: \(error)")
         }
-        if deadLetters > 0, let length = replies.compactMap(\.int).max(), length >= deadLetterCap * 9 / 10 {
+        if let length = deadLetterSlots.compactMap({ replies[plain.count + $0].int }).max(), length >= deadLetterCap * 9 / 10 {
             logger.warning("dead-letter stream is nearly full; oldest entries are being trimmed",
                            metadata: ["length": "\(length)", "cap": "\(deadLetterCap)"])
         }

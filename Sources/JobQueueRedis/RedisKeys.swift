@@ -16,11 +16,14 @@ import JobQueue
 /// | `{optmazon:0}:waiting:<seller>` | list | jobs parked behind the seller's lock, handed over on release |
 /// | `{optmazon:0}:waiting` | set | sellers with parked jobs |
 /// | `{optmazon:0}:stats:<kind>` | hash | processed, retried, deferred, failed counters |
+/// | `{optmazon:0}:latency:<kind>` | hash | job latency histogram: `le_<seconds>` buckets, `sum_ms`, `count` |
 /// | `{optmazon:0}:consumers` | hash | worker name → last heartbeat JSON |
 /// | `{optmazon:0}:ratelimit:<seller>:<operation>` | hash with TTL | Amazon API token bucket |
 /// | `{optmazon:0}:scheduler:*` | strings/hashes | scheduler lease and run bookkeeping |
 /// | `{optmazon:0}:fetchrun:<seller>:<run>` | hash with TTL | one fetch run's fan-in: expected data sets, day, `done:<data set>` |
 /// | `{optmazon:0}:probe:*` | counters | written only by `optmazon-queue-probe` (tests, benchmark) |
+/// | `{optmazon:0}:stats:api` | hash | Amazon API calls per operation: `<operation>:calls`, `<operation>:429` |
+/// | `{optmazon:0}:oauth-state:<nonce>` | string with TTL | one-time marker of a used onboarding OAuth `state` (SET NX) |
 ///
 /// A seller's jobs always go to shard `fnv1a(seller) % shardCount`, so a multi-machine
 /// deployment runs each machine's workers on the shard whose seller files it holds.
@@ -68,11 +71,26 @@ public struct RedisKeys: Sendable, Equatable {
     /// Start of every stream key (`…:stream:`), completed by a kind name inside scripts.
     public var streamPrefix: String { "\(tag):stream:" }
     public func stats(_ kind: JobKind) -> String { "\(tag):stats:\(kind.rawValue)" }
+    /// Job latency (enqueue to settle) histogram of a kind: fields `le_<bound>`, `sum_ms`, `count`.
+    public func latency(_ kind: JobKind) -> String { "\(tag):latency:\(kind.rawValue)" }
+    /// Upper bounds (seconds) of the latency histogram buckets; each job increments exactly one bucket.
+    public static let latencyBounds: [Double] = [0.1, 0.5, 1, 5, 30, 120, 600, .infinity]
+
+    /// The latency bucket field for a job that took `seconds`.
+    public static func latencyField(seconds: Double) -> String {
+        let bound = latencyBounds.first { seconds <= $0 } ?? .infinity
+        if bound == .infinity { return "le_inf" }
+        return bound == bound.rounded() ? "le_\(Int(bound))" : "le_\(bound)"
+    }
     public var consumers: String { "\(tag):consumers" }
     public func rateLimit(_ seller: SellerID, operation: String) -> String { "\(tag):ratelimit:\(seller.rawValue):\(operation)" }
     public func scheduler(_ name: String) -> String { "\(tag):scheduler:\(name)" }
     /// One fetch run of a seller: which data sets it expects and which are stored (fan-in to one analyze job).
     public func fetchRun(_ seller: SellerID, run: String) -> String { "\(tag):fetchrun:\(seller.rawValue):\(run)" }
+    /// Amazon API calls and throttles per operation (fields `<operation>:calls`, `<operation>:429`), read by `/metrics`.
+    public var apiStats: String { "\(tag):stats:api" }
+    /// One-time marker of an onboarding OAuth `state` that was presented to `/callback` (set with NX and a TTL).
+    public func oauthState(_ nonce: String) -> String { "\(tag):oauth-state:\(nonce)" }
     /// Counters the queue probe writes (tests and `scripts/bench queue` only).
     public func probe(_ name: String) -> String { "\(tag):probe:\(name)" }
     /// Pattern matching every key of this shard (for test cleanup and operators).

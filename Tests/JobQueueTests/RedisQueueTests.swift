@@ -180,3 +180,23 @@ struct RedisQueueTests {
         try await f.cleanup()
     }
 }
+
+@Suite("Queue metrics in Redis")
+struct QueueMetricsTests {
+    @Test("each settled job lands in exactly one latency bucket, with its sum and count")
+    func latencyHistogram() async throws {
+        let f = try await QueueFixture()
+        for i in 0..<5 { try await f.enqueue(seller: "M\(i)") }
+        try await JobWorker.forTest(queue: f.queue, handler: RecordingHandler { _ in }).run()
+        let hash = try await f.redis.send(["HGETALL", f.keys.latency(.fetch)]).array?.compactMap(\.string) ?? []
+        var fields: [String: Int] = [:]
+        for i in stride(from: 0, to: hash.count - 1, by: 2) { fields[hash[i]] = Int(hash[i + 1]) }
+        #expect(fields["count"] == 5)
+        #expect(fields.filter { $0.key.hasPrefix("le_") }.values.reduce(0, +) == 5)
+        #expect(fields["sum_ms"] != nil)
+        #expect(RedisKeys.latencyField(seconds: 0.05) == "le_0.1")
+        #expect(RedisKeys.latencyField(seconds: 3) == "le_5")
+        #expect(RedisKeys.latencyField(seconds: 5_000) == "le_inf")
+        try await f.cleanup()
+    }
+}
