@@ -88,6 +88,13 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // The fetcher's jobs: a seller's run fans out per data set, stores each day idempotently
+        // and fans in to exactly one analyze job.
+        .target(name: "Fetching", dependencies: [
+            "Domain", "JobQueue", "JobQueueRedis", "Redis", "SellerStore", "AmazonClient", "RateLimitRedis",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // Analysis: the explainable rules engine (pure), and the optional AI rewrite over an
         // OpenAI-compatible chat-completions endpoint.
         .target(name: "Analysis", dependencies: ["Domain"]),
@@ -111,7 +118,7 @@ let package = Package(
         ]),
 
         // Executables: thin mains that wire services.
-        .executableTarget(name: "optmazon-fetcher", dependencies: ["Runtime", "JobQueue"]),
+        .executableTarget(name: "optmazon-fetcher", dependencies: ["Runtime", "JobQueue", "Fetching", "AmazonClient"]),
         .executableTarget(name: "optmazon-analyzer", dependencies: ["Runtime", "JobQueue"]),
         .executableTarget(name: "optmazon-alerter", dependencies: ["Runtime", "JobQueue"]),
         .executableTarget(name: "optmazon-janitor", dependencies: ["Runtime", "JobQueue", "Privacy", "SellerStore"]),
@@ -149,6 +156,10 @@ let package = Package(
             "Scheduling", "Privacy", "SellerStore", "Domain", "JobQueue", "JobQueueRedis", "Redis", "PipelineTesting",
             "optmazon-scheduler", "optmazon",
             .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .testTarget(name: "FetchingTests", dependencies: [
+            "Fetching", "Domain", "JobQueue", "JobQueueRedis", "Redis", "SellerStore", "AmazonClient", "Sandbox", "PipelineTesting",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"]),
         .testTarget(name: "AnalysisAITests", dependencies: [

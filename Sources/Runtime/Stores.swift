@@ -19,4 +19,16 @@ public enum Stores {
     public static func storage(_ settings: Settings) throws -> SellerStorage {
         try SellerStorage(locations(settings))
     }
+
+    /// The `OPTMAZON_*` view of Amazon endpoints the client reads: file values overridden by the
+    /// environment (settings already merged them), plus the LWA secret from the environment only.
+    public static func amazonEnvironment(_ settings: Settings,
+                                         environment: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
+        var env = environment
+        env["OPTMAZON_SPAPI_URL"] = settings.amazon.spapiURL
+        env["OPTMAZON_LWA_URL"] = settings.amazon.lwaURL
+        env["OPTMAZON_ADS_URL"] = settings.amazon.adsURL
+        env["OPTMAZON_LWA_CLIENT_ID"] = settings.amazon.lwaClientID
+        return env
+    }
 }

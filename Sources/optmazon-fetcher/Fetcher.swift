@@ -1,4 +1,7 @@
+import AmazonClient
 import ArgumentParser
+import Fetching
+import Foundation
 import JobQueue
 import Runtime
 
@@ -10,9 +13,10 @@ struct Fetcher: AsyncParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() async throws {
-        try await WorkerRuntime.run(name: "optmazon-fetcher", kinds: JobKind.fetcherKinds, options: options) { _, _, _ in
-            LogAndAcknowledgeHandler()
+        try await WorkerRuntime.run(name: "optmazon-fetcher", kinds: JobKind.fetcherKinds, options: options) { settings, queue, logger in
+            let config = try AmazonClientConfig(environment: Stores.amazonEnvironment(settings))
+            let client = FetchHandlers.makeAmazonClient(config: config, queue: queue, logger: logger)
+            return try await FetchHandlers.makeRouter(storage: try Stores.storage(settings), queue: queue, client: client)
         }
     }
 }
-
