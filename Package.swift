@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "optmazon-queue-probe", targets: ["optmazon-queue-probe"]),
         .executable(name: "optmazon-bench", targets: ["optmazon-bench"]),
         .executable(name: "optmazon-sandbox", targets: ["optmazon-sandbox"]),
+        .executable(name: "optmazon-web", targets: ["optmazon-web"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/adam-fowler/compress-nio", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Seller-data value types shared by every stage. Foundation only.
@@ -104,6 +106,30 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
 
+        // The analyze job (store → rules engine → recommendations and alert outbox) and the alert
+        // job (signed webhook and Slack digests from the outbox).
+        .target(name: "Analyzing", dependencies: [
+            "Analysis", "AnalysisAI", "Domain", "JobQueue", "SellerStore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Alerting", dependencies: [
+            "Domain", "JobQueue", "SellerStore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The onboarding and operations web process: SP-API and Ads consent flows, /healthz, /metrics.
+        .target(name: "Web", dependencies: [
+            "AmazonClient", "Domain", "JobQueue", "JobQueueRedis", "Redis", "SellerStore", "Privacy", "Scheduling", "OptMazonConfig", "Runtime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // Configuration (file + OPTMAZON_* environment) and process wiring shared by the executables.
         .target(name: "OptMazonConfig", dependencies: [
             "Redis", "JobQueue", "JobQueueRedis",
@@ -119,8 +145,8 @@ let package = Package(
 
         // Executables: thin mains that wire services.
         .executableTarget(name: "optmazon-fetcher", dependencies: ["Runtime", "JobQueue", "Fetching", "AmazonClient"]),
-        .executableTarget(name: "optmazon-analyzer", dependencies: ["Runtime", "JobQueue"]),
-        .executableTarget(name: "optmazon-alerter", dependencies: ["Runtime", "JobQueue"]),
+        .executableTarget(name: "optmazon-analyzer", dependencies: ["Runtime", "JobQueue", "Analyzing"]),
+        .executableTarget(name: "optmazon-alerter", dependencies: ["Runtime", "JobQueue", "Alerting"]),
         .executableTarget(name: "optmazon-janitor", dependencies: ["Runtime", "JobQueue", "Privacy", "SellerStore"]),
         .executableTarget(name: "optmazon-scheduler", dependencies: [
             "Runtime", "JobQueue", "JobQueueRedis", "Scheduling", "SellerStore", "OptMazonConfig",
@@ -134,6 +160,12 @@ let package = Package(
         .executableTarget(name: "optmazon-bench", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis", "Domain", "SellerStore",
                                                               "Analysis", .product(name: "Logging", package: "swift-log")],
                           exclude: ["FetchBench.swift"]),
+        .executableTarget(name: "optmazon-web", dependencies: [
+            "Web", "Runtime", "OptMazonConfig", "AmazonClient", "JobQueueRedis", "Redis", "SellerStore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "optmazon-queue-probe", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis"]),
 
         // Test support: a real redis-server on a free port, process runner, polling waits.
@@ -159,6 +191,23 @@ let package = Package(
         ]),
         .testTarget(name: "FetchingTests", dependencies: [
             "Fetching", "Domain", "JobQueue", "JobQueueRedis", "Redis", "SellerStore", "AmazonClient", "Sandbox", "PipelineTesting",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "AnalyzingTests", dependencies: [
+            "Analyzing", "Analysis", "Domain", "JobQueue", "SellerStore", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "AlertingTests", dependencies: [
+            "Alerting", "Domain", "JobQueue", "SellerStore",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "WebTests", dependencies: [
+            "Web", "Sandbox", "AmazonClient", "SellerStore", "Domain", "JobQueue", "JobQueueRedis", "Redis", "OptMazonConfig",
+            "PipelineTesting", "Privacy", "optmazon-web",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"]),

@@ -38,12 +38,3 @@ public struct JobRouter: JobHandler {
         try await handler.handle(job, context: context)
     }
 }
-
-/// A handler that logs the job and acknowledges it: the behaviour of a stage not yet built.
-public struct LogAndAcknowledgeHandler: JobHandler {
-    public init() {}
-
-    public func handle(_ job: JobEnvelope, context: JobContext) async throws {
-        context.logger.info("job acknowledged", metadata: ["attempt": "\(job.attempt)"])
-    }
-}

@@ -1,3 +1,4 @@
+import Analyzing
 import ArgumentParser
 import JobQueue
 import Runtime
@@ -10,9 +11,8 @@ struct Analyzer: AsyncParsableCommand {
     @OptionGroup var options: WorkerOptions
 
     func run() async throws {
-        try await WorkerRuntime.run(name: "optmazon-analyzer", kinds: JobKind.analyzerKinds, options: options) { _, _, _ in
-            LogAndAcknowledgeHandler()
+        try await WorkerRuntime.run(name: "optmazon-analyzer", kinds: JobKind.analyzerKinds, options: options) { settings, _, logger in
+            try await AnalyzerJobs.makeHandler(storage: try Stores.storage(settings), logger: logger)
         }
     }
 }
-

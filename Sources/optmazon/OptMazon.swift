@@ -10,7 +10,7 @@ struct OptMazon: AsyncParsableCommand {
         subcommands: [
             EnqueueCommand.self, RunNowCommand.self, StatusCommand.self, DeadCommand.self, WaitIdleCommand.self,
             SellersCommand.self, KeysCommand.self, WipeCommand.self, ReceiptsCommand.self, ExportCommand.self,
-            SchedulerCommand.self,
+            SchedulerCommand.self, ReportCommand.self,
         ])
 }
 

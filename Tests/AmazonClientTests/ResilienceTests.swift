@@ -44,7 +44,7 @@ struct ResilienceTests {
 
     @Test("Slow answers still succeed; hung answers time out and are retried, then fail clearly")
     func slowAndHung() async throws {
-        try await withSandbox(clientConfig: { $0.readTimeout = .milliseconds(600); $0.retry.maxServerErrorAttempts = 2 }) { sandbox, client, sellers in
+        try await withSandbox(clientConfig: { $0.readTimeout = .seconds(4); $0.retry.maxServerErrorAttempts = 2 }) { sandbox, client, sellers in
             await sandbox.server.arm(.hang, operation: "getMarketplaceParticipations", count: 1)
             #expect(try await client.fetchMarketplaceParticipations(seller: sellers[0]).count == 1)
             await sandbox.server.arm(.hang, operation: "getMarketplaceParticipations", count: 2)
@@ -189,10 +189,17 @@ struct ResilienceTests {
         for _ in 0..<5 { try await limiter.acquire(seller: seller, operation: "op", rate: 20, burst: 2) }
         let elapsed = ContinuousClock.now - start
         #expect(elapsed >= .milliseconds(140))  // 2 from the burst, 3 at 20/s = 150 ms
-        await limiter.adjust(seller: seller, operation: "op", rate: 1000)
+        // At the published 2/s, 20 more calls would need at least 9 s; after Amazon's header raised
+        // the rate to 1000/s they must not (a generous bound that still fails if adjust is ignored).
+        let other = SellerID(rawValue: "A2TEST")!
+        _ = try await limiter.acquire(seller: other, operation: "op", rate: 2, burst: 1)
+        await limiter.adjust(seller: other, operation: "op", rate: 1000)
         let fast = ContinuousClock.now
-        for _ in 0..<5 { try await limiter.acquire(seller: seller, operation: "op", rate: 20, burst: 2) }
-        #expect(ContinuousClock.now - fast < .seconds(1))
+        for _ in 0..<20 {
+            let grant = try await limiter.acquire(seller: other, operation: "op", rate: 2, burst: 1)
+            await limiter.completed(grant)
+        }
+        #expect(ContinuousClock.now - fast < .seconds(8))
     }
 
     @Test("Configuration reads the OPTMAZON_* environment and refuses bad URLs")
