@@ -121,7 +121,7 @@ public final class JobWorker: Service {
         var runnable: [Delivery] = []
         var immediate: [Outcome] = []
         for delivery in deliveries {
-            guard let envelope = delivery.envelope else {
+            guard delivery.envelope != nil else {
                 logger.error("dead-lettered malformed job message", metadata: ["kind": "\(delivery.kind)", "reason": "\(delivery.decodeError ?? "")"])
                 immediate.append(.dead(delivery, reason: delivery.decodeError ?? "malformed job message"))
                 continue
@@ -130,7 +130,6 @@ public final class JobWorker: Service {
                 immediate.append(.dead(delivery, reason: "delivered \(delivery.deliveryCount) times without being settled: its worker died every time"))
                 continue
             }
-            _ = envelope
             runnable.append(delivery)
         }
         var locks: [LockResult] = Array(repeating: .acquired, count: runnable.count)
