@@ -16,12 +16,9 @@ struct AnalyzeJobTests {
 
     @Test("the known problems are found and stored, alerts wait pending, and exactly one alert job is enqueued")
     func findsKnownProblems() async throws {
-        let stores = try TempStores()
-        defer { stores.cleanup() }
-        let control = try await stores.register(Synthetic.seller, settings: Synthetic.settings)
-        let store = try await stores.storage.openSeller(Synthetic.seller)
-        try await Synthetic.fill(store, problems: true)
-        let queue = InMemoryJobQueue()
+        let scenario = try await AnalyzeScenario(problems: true)
+        defer { scenario.stores.cleanup() }
+        let (stores, control, store, queue) = (scenario.stores, scenario.control, scenario.store, scenario.queue)
 
         let summary = try await handler(stores, control: control).run(job, context: context(queue, job: job))
 
@@ -54,12 +51,9 @@ struct AnalyzeJobTests {
 
     @Test("a clean seller gets no recommendation, no alert and no alert job")
     func cleanSellerNoFalseAlarms() async throws {
-        let stores = try TempStores()
-        defer { stores.cleanup() }
-        let control = try await stores.register(Synthetic.seller, settings: Synthetic.settings)
-        let store = try await stores.storage.openSeller(Synthetic.seller)
-        try await Synthetic.fill(store, problems: false)
-        let queue = InMemoryJobQueue()
+        let scenario = try await AnalyzeScenario(problems: false)
+        defer { scenario.stores.cleanup() }
+        let (stores, control, store, queue) = (scenario.stores, scenario.control, scenario.store, scenario.queue)
 
         try await handler(stores, control: control).handle(job, context: context(queue, job: job))
 
@@ -105,12 +99,9 @@ struct AnalyzeJobTests {
 
     @Test("re-running the same day replaces rows, keeps delivered alerts delivered, and enqueues no second alert job")
     func idempotentRerun() async throws {
-        let stores = try TempStores()
-        defer { stores.cleanup() }
-        let control = try await stores.register(Synthetic.seller, settings: Synthetic.settings)
-        let store = try await stores.storage.openSeller(Synthetic.seller)
-        try await Synthetic.fill(store, problems: true)
-        let queue = InMemoryJobQueue()
+        let scenario = try await AnalyzeScenario(problems: true)
+        defer { scenario.stores.cleanup() }
+        let (stores, control, store, queue) = (scenario.stores, scenario.control, scenario.store, scenario.queue)
         let handler = handler(stores, control: control)
 
         let first = try await handler.run(job, context: context(queue, job: job))

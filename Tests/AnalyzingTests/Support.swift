@@ -135,3 +135,20 @@ enum Synthetic {
         try await store.save(terms)
     }
 }
+
+/// The usual starting point of an analyze-job test: a registered synthetic seller whose store
+/// holds 90 days of data (with or without the known problems) and an empty in-memory queue.
+struct AnalyzeScenario {
+    let stores: TempStores
+    let control: ControlStore
+    let store: SellerStore
+    let queue: InMemoryJobQueue
+
+    init(problems: Bool) async throws {
+        stores = try TempStores()
+        control = try await stores.register(Synthetic.seller, settings: Synthetic.settings)
+        store = try await stores.storage.openSeller(Synthetic.seller)
+        try await Synthetic.fill(store, problems: problems)
+        queue = InMemoryJobQueue()
+    }
+}
