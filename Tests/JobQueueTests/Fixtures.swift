@@ -39,10 +39,11 @@ struct QueueFixture {
     }
 
     /// Starts `optmazon-queue-probe` consuming `kind`.
-    func startProbe(kind: JobKind = .fetch, concurrency: Int = 4, visibility: Double = 30, burst: Bool = false) throws -> ProductProcess {
+    func startProbe(kind: JobKind = .fetch, concurrency: Int = 4, visibility: Double = 30, burst: Bool = false,
+                    extra: [String: String] = [:]) throws -> ProductProcess {
         var args = ["--kinds", kind.rawValue, "--concurrency", String(concurrency)]
         if burst { args.append("--burst") }
-        return try ProductProcess("optmazon-queue-probe", arguments: args, environment: environment(visibility: visibility))
+        return try ProductProcess("optmazon-queue-probe", arguments: args, environment: environment(visibility: visibility, extra: extra))
     }
 
     @discardableResult

@@ -83,12 +83,21 @@ struct ProcessTests {
         var server = try await RedisTestServer.start(appendOnly: true)
         defer { server.stop() }
         let f = try await QueueFixture(endpoint: server.endpoint)
-        let worker = try f.startProbe(concurrency: 4)
+        // The probe's own bookkeeping also talks to Redis, so its jobs fail while Redis is down; let them
+        // keep retrying (at most 1 s apart) instead of exhausting their attempts during a slow restart.
+        let worker = try f.startProbe(concurrency: 4, extra: ["OPTMAZON_RETRY_MAX_ATTEMPTS": "100", "OPTMAZON_RETRY_MAX_DELAY": "1"])
         for i in 0..<60 { try await f.enqueue(seller: "R\(i % 6)", args: ["sleep_ms": "25"]) }
         try await eventually("some jobs finished") { try await f.hashLength(f.keys.probe("done")) >= 5 }
         server = try await server.restarted()
-        try await eventually("all 60 jobs finished after the restart", timeout: 120) {
-            (try? await f.hashLength(f.keys.probe("done"))) == 60
+        do {
+            try await eventually("all 60 jobs finished after the restart", timeout: 120) {
+                (try? await f.hashLength(f.keys.probe("done"))) == 60
+            }
+        } catch {
+            let status = try? await f.queue.status(kinds: [.fetch]).first
+            let dead = (try? await f.queue.deadJobs(limit: 5).map(\.reason)) ?? []
+            Issue.record("\(error); status \(String(describing: status)); dead \(dead); worker log: \(worker.standardError.suffix(2_000))")
+            throw error
         }
         worker.signal(SIGTERM)
         #expect(try await worker.wait() == 0)
