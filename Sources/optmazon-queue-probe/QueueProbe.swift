@@ -43,8 +43,8 @@ struct ProbeHandler: JobHandler {
 
     func handle(_ job: JobEnvelope, context: JobContext) async throws {
         let active = keys.probe("active:\(job.seller.rawValue)")
-        let replies = try await redis.pipeline([["HINCRBY", keys.probe("starts"), job.id, "1"], ["INCR", active]])
-        if (replies[1].int ?? 0) > 1 { _ = try await redis.send(["INCR", keys.probe("violations")]) }
+        let replies = try await checked(redis.pipeline([["HINCRBY", keys.probe("starts"), job.id, "1"], ["INCR", active]]))
+        if (replies[1].int ?? 0) > 1 { _ = try await checked(redis.pipeline([["INCR", keys.probe("violations")]])) }
         do {
             if let ms = job.arguments["sleep_ms"].flatMap(Int.init), ms > 0 {
                 try await Task.sleep(for: .milliseconds(ms))
@@ -60,11 +60,20 @@ struct ProbeHandler: JobHandler {
             throw error
         }
         let now = String(Int(Date().timeIntervalSince1970 * 1000))
-        _ = try await redis.pipeline([
+        _ = try await checked(redis.pipeline([
             ["DECR", active],
             ["HINCRBY", keys.probe("done"), job.id, "1"],
             ["RPUSH", keys.probe("order"), job.seller.rawValue],
             ["RPUSH", keys.probe("attempts:\(job.id)"), now],
-        ])
+        ]))
+    }
+
+    /// Error replies (e.g. `LOADING` while a restarted Redis replays its AOF) fail the job
+    /// transiently, so the worker retries it instead of counting work that was never recorded.
+    private func checked(_ replies: [RedisValue]) throws -> [RedisValue] {
+        if let error = replies.compactMap(\.errorMessage).first {
+            throw JobError.transient("probe bookkeeping failed: \(error)")
+        }
+        return replies
     }
 }
