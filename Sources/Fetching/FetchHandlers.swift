@@ -156,9 +156,13 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchListings(seller: seller, marketplace: marketplace, day: day, concurrency: configuration.listingsConcurrency)
             }
         }
-        let snapshot = rows
-        try await environment.write(job, day: day) { store in try await store.save(snapshot) }
-        return snapshot.count
+        return try await save(rows, job, day: day)
+    }
+
+    /// Writes one data set's rows for `day` in one transaction (nothing if the seller was revoked meanwhile).
+    private func save<Row: SellerTableRow>(_ rows: [Row], _ job: JobEnvelope, day: Day) async throws(FetchError) -> Int {
+        try await environment.write(job, day: day) { store in try await store.save(rows) }
+        return rows.count
     }
 
     /// Pricing for the SKUs/ASINs the run's listings job stored for `day`.
@@ -177,9 +181,7 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchOffers(seller: seller, marketplace: marketplace, day: day, items: items)
             }
         }
-        let snapshot = rows
-        try await environment.write(job, day: day) { store in try await store.save(snapshot) }
-        return snapshot.count
+        return try await save(rows, job, day: day)
     }
 
     /// Sales and traffic of the last complete day before `day` (Amazon has no data for a day still running).
@@ -192,9 +194,7 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchSalesTraffic(seller: seller, marketplace: marketplace, day: reportDay)
             }
         }
-        let snapshot = rows
-        try await environment.write(job, day: day) { store in try await store.save(snapshot) }
-        return snapshot.count
+        return try await save(rows, job, day: day)
     }
 
     /// Search Query Performance of the last complete week for the ASINs the run's listings job stored.
@@ -209,9 +209,7 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchSearchQueryPerformance(seller: seller, marketplace: marketplace, day: day, asins: asins)
             }
         }
-        let snapshot = rows
-        try await environment.write(job, day: day) { store in try await store.save(snapshot) }
-        return snapshot.count
+        return try await save(rows, job, day: day)
     }
 
     /// Sponsored Products structure (campaigns, ad groups, keywords/targets with bids) as of `day`, and the
