@@ -6,6 +6,9 @@ public struct Delivery: Sendable, Hashable {
     /// The stream the message came from.
     public var kind: JobKind
     /// The backend's id for this message (a Redis stream entry id).
+    ///
+    /// Unique within its kind's stream only: two streams written in the same millisecond hand out the
+    /// same entry id. Use ``key`` wherever deliveries of several kinds meet.
     public var receipt: String
     /// The message exactly as stored, kept so a malformed one can be dead-lettered verbatim.
     public var raw: String
@@ -15,6 +18,9 @@ public struct Delivery: Sendable, Hashable {
     public var decodeError: String?
     /// How many times the backend has handed this message out (1 on first delivery).
     public var deliveryCount: Int
+
+    /// Identifies this message among every kind's: `<kind>/<receipt>`.
+    public var key: String { "\(kind.rawValue)/\(receipt)" }
 
     public init(kind: JobKind, receipt: String, raw: String, deliveryCount: Int = 1) {
         self.kind = kind

@@ -154,7 +154,7 @@ public final class JobWorker: Service {
     }
 
     private func lockToken(for delivery: Delivery) -> String {
-        "\(config.consumerName)/\(delivery.receipt)"
+        "\(config.consumerName)/\(delivery.key)"
     }
 
     // MARK: - Running
@@ -316,18 +316,18 @@ final class WorkerState: Sendable {
 
     var inFlightCount: Int { state.withLock { $0.running.count } }
 
-    func isRunning(_ delivery: Delivery) -> Bool { state.withLock { $0.running[delivery.receipt] != nil } }
+    func isRunning(_ delivery: Delivery) -> Bool { state.withLock { $0.running[delivery.key] != nil } }
     var stopRequested: Bool { state.withLock { $0.stopRequested } }
     var finished: Bool { state.withLock { $0.finished } }
     var processedCount: Int { state.withLock { $0.processed } }
 
     func begin(_ delivery: Delivery, lockToken: String?) {
-        state.withLock { $0.running[delivery.receipt] = Running(delivery: delivery, startedAt: Date(), lockToken: lockToken) }
+        state.withLock { $0.running[delivery.key] = Running(delivery: delivery, startedAt: Date(), lockToken: lockToken) }
     }
 
     func end(_ delivery: Delivery, outcome: Outcome) {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard let running = s.running.removeValue(forKey: delivery.receipt) else { return [] }
+            guard let running = s.running.removeValue(forKey: delivery.key) else { return [] }
             s.outbox.append(outcome)
             if let token = running.lockToken, let seller = delivery.envelope?.seller { s.outboxLocks.append((seller, token)) }
             let waiters = s.slotWaiters + s.outboxWaiters
