@@ -94,7 +94,7 @@ let package = Package(
         // and fans in to exactly one analyze job.
         .target(name: "Fetching", dependencies: [
             "Domain", "JobQueue", "JobQueueRedis", "Redis", "SellerStore", "AmazonClient", "RateLimitRedis",
-            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Logging", package: "swift-log"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // Analysis: the explainable rules engine (pure), and the optional AI rewrite over an
@@ -181,7 +181,8 @@ let package = Package(
         ]),
         .testTarget(name: "RateLimitRedisTests", dependencies: ["RateLimitRedis", "AmazonClient", "Domain", "Redis", "JobQueueRedis", "PipelineTesting"]),
         .testTarget(name: "PrivacyTests", dependencies: [
-            "Privacy", "SellerStore", "Domain", "JobQueue", "JobQueueRedis", "Redis", "PipelineTesting", "optmazon", "optmazon-janitor",
+            "Privacy", "SellerStore", "Domain", "JobQueue", "JobQueueRedis", "Redis", "PipelineTesting", "Sandbox",
+            "optmazon", "optmazon-janitor", "optmazon-fetcher",
             .product(name: "Crypto", package: "swift-crypto"), .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SchedulingTests", dependencies: [

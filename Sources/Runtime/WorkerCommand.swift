@@ -29,21 +29,41 @@ public enum WorkerRuntime {
     /// - Parameter makeHandler: builds the job handler from the loaded settings (stages open stores, clients…).
     public static func run(name: String, kinds: [JobKind], options: WorkerOptions,
                            makeHandler: @Sendable (Settings, RedisJobQueue, Logger) async throws -> any JobHandler) async throws {
+        try await run(name: name, kinds: kinds, options: options) { settings, queue, logger in
+            WorkerParts(handler: try await makeHandler(settings, queue, logger))
+        }
+    }
+
+    /// Runs a worker whose stage also needs companion services (for example a stats publisher).
+    ///
+    /// The companions start before the worker and stop after it, so whatever they flush on shutdown
+    /// includes the worker's last job.
+    public static func run(name: String, kinds: [JobKind], options: WorkerOptions,
+                           makeWorker: @Sendable (Settings, RedisJobQueue, Logger) async throws -> WorkerParts) async throws {
         let settings = try await loadSettingsOrExit()
         Logs.bootstrap(level: settings.logLevel, format: settings.logFormat)
         let logger = Logger(label: name)
         let queue = RedisJobQueue(endpoint: settings.redis, keys: settings.keys, deadLetterCap: settings.deadLetterCap, logger: logger)
-        let handler = try await makeHandler(settings, queue, logger)
+        let parts = try await makeWorker(settings, queue, logger)
+        let handler = parts.handler
         let configuration = WorkerConfiguration(
             kinds: kinds, concurrency: options.concurrency ?? settings.worker.concurrency,
             batchSize: settings.worker.batchSize, blockSeconds: settings.worker.blockSeconds,
             visibilityTimeout: settings.worker.visibilityTimeout, shutdownGrace: settings.worker.shutdownGrace,
             burst: options.burst, retry: settings.worker.retry)
         let worker = JobWorker(queue: queue, handler: handler, configuration: configuration, logger: logger)
+        // A ServiceGroup shuts its services down in reverse order: the worker first, then its companions.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: parts.companions.map { .init(service: $0) }
+                + [.init(service: worker, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await parts.onStop()
+            throw error
+        }
+        await parts.onStop()
     }
 
     /// Loads settings, or prints the one-line reason and exits 2.
@@ -54,5 +74,21 @@ public enum WorkerRuntime {
             printError("\(error)")
             throw ExitCode(2)
         }
+    }
+}
+
+/// What a stage hands ``WorkerRuntime`` to run: its job handler and the services that live beside the worker.
+public struct WorkerParts: Sendable {
+    /// Handles the stage's job kinds.
+    public var handler: any JobHandler
+    /// Long-running helpers (stats publishers, caches) started before and stopped after the worker.
+    public var companions: [any Service]
+    /// Runs once every service has stopped: releases what the handler held (HTTP connection pools).
+    public var onStop: @Sendable () async -> Void
+
+    public init(handler: any JobHandler, companions: [any Service] = [], onStop: @escaping @Sendable () async -> Void = {}) {
+        self.handler = handler
+        self.companions = companions
+        self.onStop = onStop
     }
 }

@@ -16,7 +16,15 @@ struct Fetcher: AsyncParsableCommand {
         try await WorkerRuntime.run(name: "optmazon-fetcher", kinds: JobKind.fetcherKinds, options: options) { settings, queue, logger in
             let config = try AmazonClientConfig(environment: Stores.amazonEnvironment(settings))
             let client = FetchHandlers.makeAmazonClient(config: config, queue: queue, logger: logger)
-            return try await FetchHandlers.makeRouter(storage: try Stores.storage(settings), queue: queue, client: client)
+            let router = try await FetchHandlers.makeRouter(storage: try Stores.storage(settings), queue: queue, client: client)
+            let stats = ApiStatsPublisher(client: client, redis: queue.client, keys: queue.keys, logger: logger)
+            return WorkerParts(handler: router, companions: [stats]) {
+                do {
+                    try await client.shutdown()
+                } catch {
+                    logger.warning("Amazon client did not shut down cleanly", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 }
