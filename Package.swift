@@ -67,6 +67,9 @@ let package = Package(
         .target(name: "Sandbox", dependencies: [
             "Domain",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -172,7 +175,9 @@ let package = Package(
         .target(name: "PipelineTesting", dependencies: ["Redis"]),
         .testTarget(name: "SellerStoreTests", dependencies: ["SellerStore", "Domain", "CSQLiteCrypt", "optmazon-store-probe",
                                                               .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "AmazonClientTests", dependencies: ["AmazonClient", "Sandbox", "Domain"]),
+        .testTarget(name: "AmazonClientTests", dependencies: [
+            "AmazonClient", "Sandbox", "Domain", "PipelineTesting", .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
         .testTarget(name: "SandboxTests", dependencies: [
             "Sandbox", "AmazonClient", "Domain",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -92,6 +92,7 @@ public final class AmazonClient: Sendable {
             } catch {
                 switch error {
                 case .tooLarge(let limit): throw .tooLarge(operation: operation.name, limit: limit)
+                case .insecure(let why): throw .insecure(operation: operation.name, reason: why)
                 case .retryable(let why):
                     failures += 1
                     lastFailure = why

@@ -24,6 +24,14 @@ public struct AmazonEndpoints: Sendable, Hashable {
         AmazonEndpoints(spapi: URL(string: region.spapiEndpoint)!, lwaToken: URL(string: "https://api.amazon.com/auth/o2/token")!,
                         ads: URL(string: region.adsEndpoint)!)
     }
+
+    /// Whether `url` points at this machine, the only place plain HTTP may go (the local sandbox).
+    public static func isLoopback(_ url: URL) -> Bool {
+        guard let host = url.host?.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")) else { return false }
+        if host == "localhost" || host == "::1" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
 }
 
 /// Which of the three services (or a report download) a request goes to; TLS policy is chosen per service.
@@ -67,6 +75,9 @@ public struct AmazonClientConfig: Sendable {
     public var userAgent: String
     /// Minimum TLS version per service for https URLs; TLS 1.3 unless overridden.
     public var minimumTLSVersion: [AmazonService: TLSVersion]
+    /// PEM files of certificate authorities trusted besides the system's (a TLS-inspecting egress
+    /// proxy's CA, or a test server's self-signed certificate).
+    public var additionalTrustRoots: [String] = []
     public var connectTimeout: Duration
     public var readTimeout: Duration
     /// Largest JSON API response accepted, in bytes.
@@ -105,14 +116,19 @@ public struct AmazonClientConfig: Sendable {
         self.reportTimeout = reportTimeout
     }
 
-    /// Reads `OPTMAZON_SPAPI_URL`, `OPTMAZON_LWA_URL`, `OPTMAZON_ADS_URL`, `OPTMAZON_LWA_CLIENT_ID` and
-    /// `OPTMAZON_LWA_CLIENT_SECRET`; URLs default to Amazon's production hosts of `region`.
+    /// Reads `OPTMAZON_SPAPI_URL`, `OPTMAZON_LWA_URL`, `OPTMAZON_ADS_URL`, `OPTMAZON_LWA_CLIENT_ID`,
+    /// `OPTMAZON_LWA_CLIENT_SECRET` and `OPTMAZON_TLS_MINIMUM` (`1.3` unless `1.2`); URLs default to
+    /// Amazon's production hosts of `region`, and plain `http` is accepted for loopback hosts only
+    /// (the local sandbox), so seller data never crosses a network unencrypted.
     public init(environment: [String: String], region: Region = .na) throws(AmazonClientError) {
         let prod = AmazonEndpoints.production(region)
         func url(_ key: String, _ fallback: URL) throws(AmazonClientError) -> URL {
             guard let raw = environment[key], !raw.isEmpty else { return fallback }
             guard let u = URL(string: raw), let scheme = u.scheme, ["http", "https"].contains(scheme), u.host != nil else {
                 throw .configuration("\(key) is not an http(s) URL")
+            }
+            guard scheme == "https" || AmazonEndpoints.isLoopback(u) else {
+                throw .configuration("\(key) must be https unless it points at this machine (127.0.0.1, ::1, localhost)")
             }
             return u
         }
@@ -122,10 +138,17 @@ public struct AmazonClientConfig: Sendable {
         guard let secret = environment["OPTMAZON_LWA_CLIENT_SECRET"], !secret.isEmpty else {
             throw .configuration("OPTMAZON_LWA_CLIENT_SECRET is not set")
         }
+        let minimum: TLSVersion
+        switch environment["OPTMAZON_TLS_MINIMUM"] ?? "" {
+        case "", "1.3": minimum = .tlsv13
+        case "1.2": minimum = .tlsv12
+        case let other: throw .configuration("OPTMAZON_TLS_MINIMUM must be 1.2 or 1.3, got '\(other)'")
+        }
         self.init(endpoints: AmazonEndpoints(spapi: try url("OPTMAZON_SPAPI_URL", prod.spapi),
                                              lwaToken: try url("OPTMAZON_LWA_URL", prod.lwaToken),
                                              ads: try url("OPTMAZON_ADS_URL", prod.ads)),
-                  lwaClientID: id, lwaClientSecret: secret)
+                  lwaClientID: id, lwaClientSecret: secret,
+                  minimumTLSVersion: Dictionary(uniqueKeysWithValues: AmazonService.allCases.map { ($0, minimum) }))
     }
 }
 

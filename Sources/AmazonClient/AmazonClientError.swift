@@ -26,6 +26,9 @@ public enum AmazonClientError: Error, Sendable, Equatable, CustomStringConvertib
     case configuration(String)
     /// The seller has no Ads profile for the marketplace, or no Ads authorization.
     case adsNotConnected(seller: SellerID, marketplace: String)
+    /// No connection meeting the TLS policy (version below the minimum, untrusted certificate, plain
+    /// HTTP beyond loopback); nothing was sent.
+    case insecure(operation: String, reason: String)
 
     public var description: String {
         switch self {
@@ -53,6 +56,8 @@ public enum AmazonClientError: Error, Sendable, Equatable, CustomStringConvertib
             "Amazon client configuration: \(reason)"
         case let .adsNotConnected(seller, marketplace):
             "seller \(seller) has no Ads API profile for marketplace \(marketplace)"
+        case let .insecure(operation, reason):
+            "\(operation) not sent, no connection meeting the TLS policy: \(reason)"
         }
     }
 }

@@ -143,6 +143,7 @@ extension AmazonClient {
             } catch {
                 switch error {
                 case .tooLarge(let limit): throw .tooLarge(operation: operation, limit: limit)
+                case .insecure(let why): throw .insecure(operation: operation, reason: why)
                 case .retryable(let why):
                     if attempt >= config.retry.maxServerErrorAttempts {
                         throw .unavailable(seller: seller ?? Self.onboarding, operation: operation, attempts: attempt, lastError: why)

@@ -77,6 +77,7 @@ extension AmazonClient {
             } catch {
                 switch error {
                 case .tooLarge(let limit): throw .tooLarge(operation: "\(operation) document", limit: limit)
+                case .insecure(let why): throw .insecure(operation: "\(operation) document", reason: why)
                 case .retryable(let why):
                     failures += 1
                     if failures >= config.retry.maxServerErrorAttempts {

@@ -22,6 +22,10 @@ enum TransportFailure: Error, Sendable {
     case retryable(String)
     /// The body exceeded the byte limit.
     case tooLarge(Int)
+    /// No connection that meets the TLS policy: the handshake failed (protocol version below the
+    /// minimum, certificate not trusted) or the URL asks for plain HTTP to a host that is not loopback.
+    /// Retrying cannot help, so it is never retried.
+    case insecure(String)
 }
 
 /// Thin wrapper around AsyncHTTPClient applying TLS policy, timeouts and size bounds per service.
@@ -38,7 +42,12 @@ struct Transport: Sendable {
         if url.scheme == "https" {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.minimumTLSVersion = config.minimumTLSVersion[service] ?? .tlsv13
+            if !config.additionalTrustRoots.isEmpty {
+                tls.additionalTrustRoots = config.additionalTrustRoots.map { .file($0) }
+            }
             request.tlsConfiguration = tls
+        } else if !AmazonEndpoints.isLoopback(url) {
+            throw .insecure("refusing plain HTTP to \(url.host ?? "?"): only https is allowed beyond this machine")
         }
         let deadline = TimeAmount.nanoseconds(Int64(config.readTimeout.components.seconds) * 1_000_000_000
             + Int64(config.readTimeout.components.attoseconds / 1_000_000_000))
@@ -53,9 +62,29 @@ struct Transport: Sendable {
             throw failure
         } catch is NIOTooManyBytesError {
             throw .tooLarge(maxBytes)
+        } catch let error as NIOSSLError {
+            throw .insecure("TLS handshake with \(url.host ?? "?") failed (minimum \(Self.name(config.minimumTLSVersion[service] ?? .tlsv13))): \(Self.describe(tls: error))")
+        } catch let error as NIOSSLExtraError {
+            throw .insecure("TLS with \(url.host ?? "?") failed: \(error)")
         } catch {
             throw .retryable(Self.describe(error))
         }
+    }
+
+    /// `1.3` for `.tlsv13`, and so on, for error lines.
+    static func name(_ version: TLSVersion) -> String {
+        switch version {
+        case .tlsv13: "TLS 1.3"
+        case .tlsv12: "TLS 1.2"
+        case .tlsv11: "TLS 1.1"
+        case .tlsv1: "TLS 1.0"
+        default: "\(version)"
+        }
+    }
+
+    /// BoringSSL's reason (`PROTOCOL_VERSION`, `CERTIFICATE_VERIFY_FAILED`, …) on one line.
+    static func describe(tls error: NIOSSLError) -> String {
+        "\(error)".split(whereSeparator: \.isNewline).joined(separator: " ").prefix(240).description
     }
 
     /// A short, secret-free description of a transport error.

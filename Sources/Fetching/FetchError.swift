@@ -43,7 +43,7 @@ public struct FetchError: Error, Sendable, Equatable, CustomStringConvertible {
             switch error {
             // 425 (Ads: a duplicate report is still pending) and 409 clear once the earlier request finishes.
             case let .rejected(_, _, status, _): status == 425 || status == 409
-            case .authorizationRevoked, .invalidRequest, .configuration, .adsNotConnected: false
+            case .authorizationRevoked, .invalidRequest, .configuration, .adsNotConnected, .insecure: false
             case .tokenExchangeFailed, .unauthorized, .throttled, .unavailable, .malformed, .tooLarge, .reportFailed: true
             }
         }

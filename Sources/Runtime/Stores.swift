@@ -29,6 +29,7 @@ public enum Stores {
         env["OPTMAZON_LWA_URL"] = settings.amazon.lwaURL
         env["OPTMAZON_ADS_URL"] = settings.amazon.adsURL
         env["OPTMAZON_LWA_CLIENT_ID"] = settings.amazon.lwaClientID
+        env["OPTMAZON_TLS_MINIMUM"] = settings.amazon.minimumTLS
         return env
     }
 }

@@ -16,11 +16,11 @@ public final class RunningSandbox: Sendable {
     }
 
     /// Starts a sandbox on `host:port` (0 = any free port) and returns once it accepts connections.
-    public static func start(_ config: SandboxConfig, host: String = "127.0.0.1", port: Int = 0,
+    public static func start(_ config: SandboxConfig, host: String = "127.0.0.1", port: Int = 0, tls: SandboxTLS? = nil,
                              logger: Logger = Logger(label: "optmazon.sandbox")) async throws -> RunningSandbox {
         let server = SandboxServer(config: config, logger: logger)
         let (stream, continuation) = AsyncStream<String>.makeStream()
-        let app = server.application(host: host, port: port) { url in
+        let app = try server.application(host: host, port: port, tls: tls) { url in
             continuation.yield(url)
             continuation.finish()
         }

@@ -3,6 +3,9 @@ import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import NIOFoundationCompat
@@ -32,15 +35,20 @@ public final class SandboxServer: Sendable {
     }
 
     /// Builds the Hummingbird application; `onRunning` receives the bound URL (port 0 picks a free port).
-    public func application(host: String, port: Int, onRunning: @escaping @Sendable (String) async -> Void)
+    ///
+    /// - Parameter tls: serve HTTPS with this certificate and TLS version range instead of plain HTTP.
+    public func application(host: String, port: Int, tls: SandboxTLS? = nil, onRunning: @escaping @Sendable (String) async -> Void) throws
         -> some ApplicationProtocol {
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             await self.respond(request)
         }
-        return Application(responder: responder, configuration: .init(address: .hostname(host, port: port), serverName: "optmazon-sandbox"),
+        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0.serverConfiguration()) } ?? .http1()
+        let scheme = tls == nil ? "http" : "https"
+        return Application(responder: responder, server: server,
+                           configuration: .init(address: .hostname(host, port: port), serverName: "optmazon-sandbox"),
                            onServerRunning: { [self] channel in
                                let bound = channel.localAddress?.port ?? port
-                               let url = "http://\(host):\(bound)"
+                               let url = "\(scheme)://\(host):\(bound)"
                                await state.setBaseURL(url)
                                await onRunning(url)
                            }, logger: logger)
@@ -327,3 +335,28 @@ public final class SandboxServer: Sendable {
     }
 }
 
+/// HTTPS for the sandbox: a PEM certificate and key, and the TLS versions it accepts.
+///
+/// Lets tests (and operators checking a deployment) prove the client's TLS policy against a real server,
+/// for example one capped at TLS 1.2 that a TLS 1.3-only client must refuse.
+public struct SandboxTLS: Sendable {
+    public var certificatePath: String
+    public var privateKeyPath: String
+    public var minimumVersion: TLSVersion
+    public var maximumVersion: TLSVersion?
+
+    public init(certificatePath: String, privateKeyPath: String, minimumVersion: TLSVersion = .tlsv12, maximumVersion: TLSVersion? = nil) {
+        self.certificatePath = certificatePath
+        self.privateKeyPath = privateKeyPath
+        self.minimumVersion = minimumVersion
+        self.maximumVersion = maximumVersion
+    }
+
+    func serverConfiguration() throws -> TLSConfiguration {
+        let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .file(privateKeyPath))
+        configuration.minimumTLSVersion = minimumVersion
+        configuration.maximumTLSVersion = maximumVersion
+        return configuration
+    }
+}

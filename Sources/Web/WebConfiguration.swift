@@ -146,9 +146,6 @@ extension WebConfiguration {
     /// The LWA client secret comes from `OPTMAZON_LWA_CLIENT_SECRET` only.
     public static func amazonConfig(settings: Settings, environment: [String: String]) throws(AmazonClientError) -> AmazonClientConfig {
         var config = try AmazonClientConfig(environment: Stores.amazonEnvironment(settings, environment: environment))
-        if settings.amazon.minimumTLS == "1.2" {
-            config.minimumTLSVersion = Dictionary(uniqueKeysWithValues: AmazonService.allCases.map { ($0, TLSVersion.tlsv12) })
-        }
         config.connectTimeout = .seconds(5)
         config.readTimeout = .seconds(20)
         config.retry = RetryPolicy(maxThrottleAttempts: 3, maxServerErrorAttempts: 2, baseDelay: 0.5, maxDelay: 2)

@@ -23,6 +23,9 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(help: "Fault for every request: \(SandboxFault.allCases.map(\.rawValue).joined(separator: "|")).") var fault: String?
     @Option(name: .customLong("client-id"), help: "Only accept this LWA client id (default: any).") var clientID: String?
     @Option(name: .customLong("client-secret"), help: "Only accept this LWA client secret.") var clientSecret: String?
+    @Option(name: .customLong("tls-cert"), help: "Serve HTTPS with this PEM certificate (needs --tls-key).") var tlsCert: String?
+    @Option(name: .customLong("tls-key"), help: "PEM private key of --tls-cert.") var tlsKey: String?
+    @Option(name: .customLong("tls-max"), help: "Highest TLS version served with --tls-cert: 1.2 or 1.3 (default 1.3).") var tlsMax = "1.3"
 
     func run() async throws {
         guard let day = Day(rawValue: today) else { throw ValidationError("--today must be YYYY-MM-DD") }
@@ -32,13 +35,16 @@ struct SandboxCommand: AsyncParsableCommand {
             guard let f = SandboxFault(rawValue: fault) else { throw ValidationError("--fault must be one of \(SandboxFault.allCases.map(\.rawValue))") }
             faultValue = f
         }
+        guard (tlsCert == nil) == (tlsKey == nil) else { throw ValidationError("--tls-cert and --tls-key go together") }
+        guard ["1.2", "1.3"].contains(tlsMax) else { throw ValidationError("--tls-max must be 1.2 or 1.3") }
+        let tls = tlsCert.map { SandboxTLS(certificatePath: $0, privateKeyPath: tlsKey!, maximumVersion: tlsMax == "1.2" ? .tlsv12 : .tlsv13) }
         let config = SandboxConfig(sellers: sellers, skus: skus, seed: seed, timeScale: timeScale, today: day, revoked: Set(revoke),
                                    fault: faultValue, clientID: clientID, clientSecret: clientSecret)
         var logger = Logger(label: "optmazon.sandbox")
         logger.logLevel = .warning
         let server = SandboxServer(config: config, logger: logger)
         let sellerIDs = server.world.sellers.map(\.sellerID)
-        let app = server.application(host: host, port: port) { url in
+        let app = try server.application(host: host, port: port, tls: tls) { url in
             FileHandle.standardOutput.write(Data("listening on \(url)\n".utf8))
             FileHandle.standardError.write(Data("sellers: \(sellerIDs.joined(separator: " "))\n".utf8))
         }
