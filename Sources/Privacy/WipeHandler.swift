@@ -137,6 +137,7 @@ public struct WipeHandler: JobHandler {
             held.append("region and \(entry.marketplaceIDs.count) marketplace id(s)")
             held.append("settings and \(entry.settings.guardrails.count) price guardrail(s)")
             lines.append("registry entry reduced to id, status and wipe time: \(held.joined(separator: ", ")) deleted")
+            lines.append("privacy audit log of the seller reduced to operations and times (details deleted)")
         }
         return lines
     }

@@ -128,6 +128,10 @@ extension ControlStore {
     /// Finishes a wipe in one transaction: the registry entry (tokens, marketplaces, settings,
     /// guardrails) is reduced to id, status `wiped` and wipe time, the receipt is stored, the
     /// intent removed and the audit log told.
+    ///
+    /// The seller's earlier audit lines keep their operation and time (registered, revoked, …) but
+    /// lose their detail text, which may name marketplaces: after a wipe the control store holds
+    /// only ids, statuses, times and the receipt.
     public func completeWipe(_ receipt: DeletionReceipt) async throws {
         try await privacyWrite("cannot complete wipe of seller \(receipt.sellerID)") { db in
             let id = receipt.sellerID.rawValue
@@ -142,6 +146,7 @@ extension ControlStore {
                 """, arguments: [receipt.receiptID, id, receipt.trigger, receipt.reason, Self.iso(receipt.startedAt),
                                  Self.iso(receipt.completedAt), receipt.keyFingerprint, Self.jsonText(receipt.destroyed)])
             try db.execute(sql: "DELETE FROM wipe_intent WHERE sellerID = ?", arguments: [id])
+            try db.execute(sql: "UPDATE privacy_audit SET detail = '' WHERE sellerID = ?", arguments: [id])
             try db.execute(sql: "INSERT INTO privacy_audit (at, sellerID, operation, detail) VALUES (?, ?, ?, ?)",
                            arguments: [Self.iso(receipt.completedAt), id, PrivacyOperation.wipe.rawValue,
                                        "crypto-shred complete (\(receipt.trigger)), receipt \(receipt.receiptID)"])

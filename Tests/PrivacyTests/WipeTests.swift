@@ -49,6 +49,11 @@ struct WipeTests {
         #expect(receipt.trigger == "revocation")
         #expect(receipt.destroyed.contains { $0.contains("seller-WIPE1.sqlite") })
         #expect(receipt.destroyed.contains { $0.contains("2 queued or delayed job(s)") })
+        let audit = try await f.control.auditLog(for: seller)
+        #expect(audit.map(\.operation).contains(.register) && audit.last?.operation == .wipe, "the trail of operations stays")
+        #expect(audit.dropLast().allSatisfy { $0.detail.isEmpty }, "but no detail of them: \(audit.map(\.detail))")
+        #expect(!audit.contains { $0.detail.contains("ATVPDKIKX0DER") })
+        #expect(try await f.control.auditLog(for: other).contains { $0.detail.contains("ATVPDKIKX0DER") }, "other sellers' lines are untouched")
         let text = "\(receipt)"
         #expect(!text.contains(token) && !text.contains("Seller-Private-Title"), "the receipt holds no seller data")
         try await f.cleanup()
