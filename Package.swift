@@ -161,8 +161,7 @@ let package = Package(
         .executableTarget(name: "optmazon-sandbox", dependencies: ["Sandbox", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .executableTarget(name: "optmazon-bench", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis", "Domain", "SellerStore",
-                                                              "Analysis", .product(name: "Logging", package: "swift-log")],
-                          exclude: ["FetchBench.swift"]),
+                                                              "Analysis", "AmazonClient", "Sandbox", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "optmazon-web", dependencies: [
             "Web", "Runtime", "OptMazonConfig", "AmazonClient", "JobQueueRedis", "Redis", "SellerStore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

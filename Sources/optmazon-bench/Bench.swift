@@ -7,7 +7,7 @@ import Runtime
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optmazon-bench", abstract: "Measure OptMazon's throughput and memory.",
-        subcommands: [Queue.self, Store.self, Analyze.self])
+        subcommands: [Queue.self, Store.self, Fetch.self, Analyze.self])
 
     struct Queue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "No-op jobs through the Redis queue with 1 and 2 worker processes.")
@@ -29,6 +29,22 @@ struct Bench: AsyncParsableCommand {
 
         func run() async throws {
             for line in try await StoreBench.run(rows: rows, rounds: rounds) { printLine(line) }
+        }
+    }
+
+    struct Fetch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Fetch one large seller from the sandbox under Amazon's published rate limits.")
+
+        @Option(help: "SKUs of the seller.") var skus = 1000
+        @Option(name: .customLong("time-scale"), help: "How much faster than real time the sandbox's clock runs.") var timeScale: Double = 20
+
+        func validate() throws {
+            guard skus > 0 else { throw ValidationError("--skus must be positive") }
+            guard timeScale > 0 else { throw ValidationError("--time-scale must be positive") }
+        }
+
+        func run() async throws {
+            for line in try await FetchBench.run(skus: skus, timeScale: timeScale) { printLine(line) }
         }
     }
 
