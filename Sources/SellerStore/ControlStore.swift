@@ -184,9 +184,13 @@ public struct ControlStore: Sendable {
         try await write("cannot update seller \(id)") { db in
             var settings = try Self.fetchSeller(db, id).settings
             try change(&settings)
-            guard settings.targetACoS > 0, settings.targetACoS.isFinite else {
+            guard settings.targetACoS > 0, settings.targetACoS <= 100 else {
                 throw SellerStoreError(.invalidValue, subject: "seller \(id)", operation: "cannot set target ACoS",
-                                       reason: "\(settings.targetACoS) must be a positive percentage")
+                                       reason: "\(settings.targetACoS) must be a percentage above 0 and at most 100")
+            }
+            guard settings.minBid > 0, settings.maxBid.isFinite, settings.minBid <= settings.maxBid else {
+                throw SellerStoreError(.invalidValue, subject: "seller \(id)", operation: "cannot set bid limits",
+                                       reason: "minimum bid \(settings.minBid) must be positive and at most the maximum bid \(settings.maxBid)")
             }
             try db.execute(sql: """
                 UPDATE seller SET targetACoS = ?, minBid = ?, maxBid = ?, webhookURL = ?, slackWebhookURL = ?

@@ -41,6 +41,15 @@ public struct SellerStore: Sendable {
         try await read("cannot read") { db in try StoredRow<Row>.fetchCount(db) }
     }
 
+    /// Every SKU the seller's stored listings name (any day in the retention window).
+    ///
+    /// Settings that refer to a SKU (price guardrails) are checked against it.
+    public func listedSKUs() async throws -> Set<String> {
+        try await read("cannot read listings") { db in
+            Set(try String.fetchAll(db, sql: "SELECT DISTINCT sku FROM \(ListingSnapshot.sellerTable.name)"))
+        }
+    }
+
     // MARK: - Alerts outbox
 
     /// Alerts waiting for delivery (pending or failed), oldest first.

@@ -36,6 +36,20 @@ extension SellersCommand {
         }
     }
 
+    /// Like ``withControlStore(_:)``, also handing over the storage to open seller stores.
+    static func withStorage<T>(_ body: (SellerStorage, ControlStore) async throws -> T) async throws -> T {
+        let storage = try Stores.storage(try await WorkerRuntime.loadSettingsOrExit())
+        let control = try await storage.openControlStore()
+        do {
+            let result = try await body(storage, control)
+            await control.close()
+            return result
+        } catch {
+            await control.close()
+            throw error
+        }
+    }
+
     static func parseSellerID(_ raw: String) throws -> SellerID {
         do { return try SellerID(validating: raw) } catch { throw InvalidValue(error.description) }
     }
@@ -181,16 +195,43 @@ extension SellersCommand {
         @Option(name: .customLong("price-guardrails-csv"), help: "CSV file of sku,floor,ceiling lines.")
         var priceGuardrailsCSV: String?
 
+        @Option(name: .customLong("remove-guardrail"), help: "SKU whose price guardrail to delete (repeatable).")
+        var removeGuardrails: [String] = []
+
+        @Option(name: .customLong("min-bid"), help: "Lowest keyword/target bid the analyzer may recommend.")
+        var minBid: Double?
+
+        @Option(name: .customLong("max-bid"), help: "Highest keyword/target bid the analyzer may recommend.")
+        var maxBid: Double?
+
+        @Flag(name: .customLong("clear-webhook-url"), help: "Stop sending alert webhooks to this seller's URL.")
+        var clearWebhookURL = false
+
+        @Flag(name: .customLong("clear-slack-webhook-url"), help: "Stop sending alerts to this seller's Slack webhook.")
+        var clearSlackWebhookURL = false
+
         func validate() throws {
             let guardrailFlags = [sku == nil, priceFloor == nil, priceCeiling == nil]
             guard guardrailFlags.allSatisfy({ $0 }) || guardrailFlags.allSatisfy({ !$0 }) else {
                 throw InvalidValue("--sku, --price-floor and --price-ceiling go together")
             }
-            guard targetACoS != nil || sku != nil || webhookURL != nil || slackWebhookURL != nil || priceGuardrailsCSV != nil else {
+            let anything: [Bool] = [targetACoS != nil, sku != nil, webhookURL != nil, slackWebhookURL != nil, priceGuardrailsCSV != nil,
+                                    !removeGuardrails.isEmpty, minBid != nil, maxBid != nil, clearWebhookURL, clearSlackWebhookURL]
+            guard anything.contains(true) else {
                 throw InvalidValue("nothing to set: give at least one option")
             }
-            if let targetACoS, !(targetACoS > 0 && targetACoS.isFinite) {
-                throw InvalidValue("invalid target ACoS: \(targetACoS) must be a positive percentage")
+            if let targetACoS, !(targetACoS > 0 && targetACoS <= 100) {
+                throw InvalidValue("invalid target ACoS: \(targetACoS) must be a percentage above 0 and at most 100")
+            }
+            for (flag, bid) in [("--min-bid", minBid), ("--max-bid", maxBid)] {
+                if let bid, !(bid > 0 && bid.isFinite) { throw InvalidValue("invalid \(flag): \(bid) must be a positive amount") }
+            }
+            if let minBid, let maxBid, minBid > maxBid {
+                throw InvalidValue("invalid bids: --min-bid \(minBid) is above --max-bid \(maxBid)")
+            }
+            if webhookURL != nil && clearWebhookURL { throw InvalidValue("--webhook-url and --clear-webhook-url contradict each other") }
+            if slackWebhookURL != nil && clearSlackWebhookURL {
+                throw InvalidValue("--slack-webhook-url and --clear-slack-webhook-url contradict each other")
             }
             if let webhookURL { try Self.checkURL(webhookURL, flag: "--webhook-url") }
             if let slackWebhookURL { try Self.checkURL(slackWebhookURL, flag: "--slack-webhook-url") }
@@ -235,16 +276,56 @@ extension SellersCommand {
                 }
             }
             let (targetACoS, webhookURL, slackWebhookURL) = (self.targetACoS, self.webhookURL, self.slackWebhookURL)
+            let (minBid, maxBid, clearWebhook, clearSlack) = (self.minBid, self.maxBid, clearWebhookURL, clearSlackWebhookURL)
             let newGuardrails = guardrails
-            try await SellersCommand.withControlStore { control in
-                _ = try await control.updateSettings(of: id) { settings in
+            let removed = removeGuardrails
+            try await SellersCommand.withStorage { storage, control in
+                _ = try await control.seller(id)
+                if !newGuardrails.isEmpty { try await Self.checkSKUs(newGuardrails.map(\.sku), of: id, in: storage) }
+                let updated = try await control.updateSettings(of: id) { settings in
                     if let targetACoS { settings.targetACoS = targetACoS }
+                    if let minBid { settings.minBid = minBid }
+                    if let maxBid { settings.maxBid = maxBid }
+                    guard settings.minBid <= settings.maxBid else {
+                        throw InvalidValue("invalid bids: minimum \(settings.minBid) would be above maximum \(settings.maxBid)")
+                    }
                     if let webhookURL { settings.webhookURL = webhookURL }
                     if let slackWebhookURL { settings.slackWebhookURL = slackWebhookURL }
+                    if clearWebhook { settings.webhookURL = nil }
+                    if clearSlack { settings.slackWebhookURL = nil }
+                    for sku in removed {
+                        guard settings.guardrails.removeValue(forKey: sku) != nil else {
+                            throw InvalidValue("seller \(id) has no price guardrail for SKU '\(sku.prefix(80))'")
+                        }
+                    }
                     for g in newGuardrails { settings.guardrails[g.sku] = g }
                 }
+                printLine("updated seller \(id): target ACoS \(updated.targetACoS)%, bids \(updated.minBid)–\(updated.maxBid), "
+                          + "\(updated.guardrails.count) price guardrail(s), webhook \(updated.webhookURL == nil ? "off" : "on"), "
+                          + "Slack \(updated.slackWebhookURL == nil ? "off" : "on")")
             }
-            print("updated seller \(id)")
+        }
+
+        /// Refuses guardrails for SKUs the seller's catalog does not have (a typo would silently guard nothing).
+        static func checkSKUs(_ skus: [String], of id: SellerID, in storage: SellerStorage) async throws {
+            guard FileManager.default.fileExists(atPath: storage.databasePath(for: id)) else {
+                throw InvalidValue("seller \(id) has no catalog yet: set price guardrails after its first fetch")
+            }
+            let store = try await storage.openSeller(id, create: false)
+            let known: Set<String>
+            do {
+                known = try await store.listedSKUs()
+                await store.close()
+            } catch {
+                await store.close()
+                throw error
+            }
+            let unknown = skus.filter { !known.contains($0) }
+            guard unknown.isEmpty else {
+                let shown = unknown.prefix(5).map { "'\($0.prefix(80))'" }.joined(separator: ", ")
+                throw InvalidValue("unknown SKU for seller \(id): \(shown)\(unknown.count > 5 ? " and \(unknown.count - 5) more" : "") "
+                                   + "(not in its \(known.count) listed SKUs)")
+            }
         }
     }
 }
