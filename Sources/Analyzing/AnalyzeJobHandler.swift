@@ -123,24 +123,15 @@ public struct AnalyzeJobHandler: JobHandler {
         return Summary(recommendations: result.recommendations.count, alerts: result.alerts.count, alertJobEnqueued: enqueued, skipped: false)
     }
 
-    /// Writes recommendations and alerts, keeping the delivery state of alerts an earlier run of the day already stored.
+    /// Writes the day's recommendations and alerts in one transaction.
     ///
-    /// Recommendations first, then alerts: if the process dies between the two, the job is retried and the
-    /// re-run rewrites both (same ids), so the outbox never holds an alert whose run left no recommendations.
+    /// The recommendations replace the day's earlier ones (a re-run after new data leaves no stale advice);
+    /// alerts keep the delivery state an earlier run of the day already stored, so nothing is sent twice.
     static func saveFindings(_ result: AnalysisResult, in store: SellerStore) async throws {
-        let earlier = try await store.rows(Alert.self, from: result.day, through: result.day)
-        var stateByID: [String: Alert] = [:]
-        for alert in earlier { stateByID[alert.id] = alert }
-        let alerts = result.alerts.map { alert -> Alert in
-            guard let stored = stateByID[alert.id] else { return alert }
-            var kept = alert
-            kept.state = stored.state
-            kept.attempts = stored.attempts
-            kept.lastError = stored.lastError
-            return kept
-        }
-        try await store.save(result.recommendations)
-        try await store.save(alerts)
+        var write = StoreWrite()
+        write.replace(result.recommendations, days: [result.day])
+        write.saveAlertsKeepingDeliveryState(result.alerts)
+        try await store.apply(write)
     }
 
     /// The seller's settings, nil when revoked; unknown sellers are a permanent error.

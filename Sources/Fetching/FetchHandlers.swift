@@ -156,13 +156,28 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchListings(seller: seller, marketplace: marketplace, day: day, concurrency: configuration.listingsConcurrency)
             }
         }
-        return try await save(rows, job, day: day)
+        return try await save(rows, job, day: day, replacing: [day])
     }
 
-    /// Writes one data set's rows for `day` in one transaction (nothing if the seller was revoked meanwhile).
-    private func save<Row: SellerTableRow>(_ rows: [Row], _ job: JobEnvelope, day: Day) async throws(FetchError) -> Int {
-        try await environment.write(job, day: day) { store in try await store.save(rows) }
+    /// Writes one data set's rows in one transaction, replacing what the store held for the capture `days`
+    /// (nothing if the seller was revoked meanwhile).
+    private func save<Row: SellerTableRow>(_ rows: [Row], _ job: JobEnvelope, day: Day, replacing days: Set<Day>) async throws(FetchError) -> Int {
+        var write = StoreWrite()
+        write.replace(rows, days: days)
+        try await environment.write(job, day: day) { [write] store in try await store.apply(write) }
         return rows.count
+    }
+
+    /// Every day from the earliest to the latest of `days` (a metrics window the rows cover).
+    static func span(_ days: [Day]) -> Set<Day> {
+        guard let first = days.min(), let last = days.max() else { return [] }
+        var out: Set<Day> = []
+        var day = first
+        while day <= last {
+            out.insert(day)
+            day = day.adding(days: 1)
+        }
+        return out
     }
 
     /// Pricing for the SKUs/ASINs the run's listings job stored for `day`.
@@ -181,7 +196,7 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchOffers(seller: seller, marketplace: marketplace, day: day, items: items)
             }
         }
-        return try await save(rows, job, day: day)
+        return try await save(rows, job, day: day, replacing: [day])
     }
 
     /// Sales and traffic of the last complete day before `day` (Amazon has no data for a day still running).
@@ -194,7 +209,7 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchSalesTraffic(seller: seller, marketplace: marketplace, day: reportDay)
             }
         }
-        return try await save(rows, job, day: day)
+        return try await save(rows, job, day: day, replacing: [reportDay])
     }
 
     /// Search Query Performance of the last complete week for the ASINs the run's listings job stored.
@@ -209,7 +224,9 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchSearchQueryPerformance(seller: seller, marketplace: marketplace, day: day, asins: asins)
             }
         }
-        return try await save(rows, job, day: day)
+        // The week asked for is replaced even when Amazon had no data for it (a CANCELLED report).
+        let week = AmazonClient.lastCompleteWeek(before: day).start
+        return try await save(rows, job, day: day, replacing: Set(rows.map(\.weekStart)).union([week]))
     }
 
     /// Sponsored Products structure (campaigns, ad groups, keywords/targets with bids) as of `day`, and the
@@ -241,17 +258,16 @@ struct DataSetHandler: JobHandler {
                 try await client.fetchSearchTerms(seller: seller, profile: profile, today: day, days: configuration.adMetricDays)
             }
         }
-        let (c, g, t, m, s) = (campaigns, groups, targets, metrics, terms)
-        // SellerStore offers one transaction per table today; each save replaces by primary key, so a retry
-        // after a partial write completes the data set and never duplicates rows.
-        try await environment.write(job, day: day) { store in
-            try await store.save(c)
-            try await store.save(g)
-            try await store.save(t)
-            try await store.save(m)
-            try await store.save(s)
-        }
-        return c.count + g.count + t.count + m.count + s.count
+        // One transaction for the whole data set: the day's structure replaces the day's earlier snapshot, and
+        // the metrics and search terms replace every day of the settled window they cover.
+        var write = StoreWrite()
+        write.replace(campaigns, days: [day])
+        write.replace(groups, days: [day])
+        write.replace(targets, days: [day])
+        write.replace(metrics, days: Self.span(metrics.map(\.day)))
+        write.replace(terms, days: Self.span(terms.map(\.day)))
+        try await environment.write(job, day: day) { [write] store in try await store.apply(write) }
+        return campaigns.count + groups.count + targets.count + metrics.count + terms.count
     }
 
     // MARK: - Run bookkeeping

@@ -45,7 +45,7 @@ struct FetchJobTests {
         }
     }
 
-    @Test("Re-fetching the same day replaces that day's rows: the same counts, never duplicates")
+    @Test("Re-fetching the same day replaces that day's rows: the same counts, never duplicates, no vanished rows")
     func idempotentRefetch() async throws {
         try await withFetchFixture { f in
             let queue = InMemoryJobQueue()
@@ -54,10 +54,30 @@ struct FetchJobTests {
             #expect(first.compactMap(\.error).map(\.message) == [])
             let before = try await f.counts()
 
+            // Rows Amazon no longer has (a listing deleted, a paused target) must not outlive a re-fetch of their
+            // day, while other days' rows stay.
+            let store = try await f.storage.openSeller(f.seller, create: false)
+            let listing = try #require(try await store.rows(ListingSnapshot.self).first)
+            let target = try #require(try await store.rows(AdTarget.self).first)
+            var gone = listing, earlier = listing, paused = target
+            gone.sku = "VANISHED-SKU"
+            earlier.day = sandboxToday.adding(days: -1)
+            paused.targetID = "VANISHED-TARGET"
+            try await store.save([gone, earlier])
+            try await store.save([paused])
+            await store.close()
+
             try await enqueueFetch(queue, seller: f.seller, run: "second")
             let second = try await drain(queue, router: f.router, logger: f.logger)
             #expect(second.compactMap(\.error).map(\.message) == [])
-            #expect(try await f.counts() == before)
+            var after = try await f.counts()
+            after["listing", default: 0] -= 1
+            #expect(after == before, "the same rows as after the first run, plus the other day's listing")
+            let reread = try await f.storage.openSeller(f.seller, create: false)
+            #expect(try await !reread.rows(ListingSnapshot.self).contains { $0.sku == "VANISHED-SKU" })
+            #expect(try await reread.rows(ListingSnapshot.self, through: sandboxToday.adding(days: -1)).count == 1)
+            #expect(try await !reread.rows(AdTarget.self).contains { $0.targetID == "VANISHED-TARGET" })
+            await reread.close()
             #expect(try await queued(queue, .analyze) == 2, "one analyze job per run")
         }
     }

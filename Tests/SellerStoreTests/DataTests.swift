@@ -123,3 +123,62 @@ struct DataTests {
         await control.close()
     }
 }
+
+@Suite("Multi-table writes")
+struct StoreWriteTests {
+    @Test("replace makes the rows the whole content of their days and leaves other days alone")
+    func replaceIsPerDay() async throws {
+        let temp = TempStore()
+        defer { temp.cleanup() }
+        let store = try await temp.storage().openSeller(seller("WRITE1"))
+        try await store.save([listing("A", day: "2026-11-19"), listing("A", day: "2026-11-20"), listing("GONE", day: "2026-11-20")])
+        var write = StoreWrite()
+        write.replace([listing("A", day: "2026-11-20", title: "New")], days: [day("2026-11-20")])
+        try await store.apply(write)
+        let rows = try await store.rows(ListingSnapshot.self)
+        #expect(rows.map { "\($0.day) \($0.sku) \($0.title)" } == ["2026-11-19 A Title", "2026-11-20 A New"])
+        await store.close()
+    }
+
+    @Test("a write that fails part-way changes nothing in any table")
+    func allOrNothing() async throws {
+        let temp = TempStore()
+        defer { temp.cleanup() }
+        let store = try await temp.storage().openSeller(seller("WRITE2"))
+        try await store.save([listing("KEEP", day: "2026-11-20")])
+        var write = StoreWrite()
+        write.replace([listing("NEW", day: "2026-11-20")], days: [day("2026-11-20")])
+        write.save([traffic("B01", day: "2026-11-20")])
+        // SQLite stores a NaN as NULL, which the NOT NULL confidence column refuses: the last step fails.
+        write.save([Recommendation(id: "bad", day: day("2026-11-20"), ruleID: "r", category: "listing", asin: "B01", sku: "S1",
+                                   subject: "title", severity: .high, summary: "s", action: "a", evidence: [],
+                                   confidence: .nan, expectedImpact: "i")])
+        await #expect(throws: (any Error).self) { try await store.apply(write) }
+        #expect(try await store.rows(ListingSnapshot.self).map(\.sku) == ["KEEP"])
+        #expect(try await store.count(SalesTrafficRow.self) == 0)
+        await store.close()
+    }
+
+    @Test("alerts saved again keep the delivery state an earlier run recorded")
+    func alertsKeepDeliveryState() async throws {
+        let temp = TempStore()
+        defer { temp.cleanup() }
+        let store = try await temp.storage().openSeller(seller("WRITE3"))
+        let alert = Alert(id: "a1", day: day("2026-11-20"), kind: "buybox.lost", severity: .critical, asin: "B01", sku: "S1",
+                          summary: "Buy Box lost", evidence: [])
+        var first = StoreWrite()
+        first.saveAlertsKeepingDeliveryState([alert])
+        try await store.apply(first)
+        try await store.markAlert(id: "a1", state: .delivered)
+        var rerun = alert
+        rerun.summary = "Buy Box lost (re-run)"
+        var second = StoreWrite()
+        second.saveAlertsKeepingDeliveryState([rerun])
+        try await store.apply(second)
+        let stored = try await store.rows(Alert.self)
+        #expect(stored.map(\.summary) == ["Buy Box lost (re-run)"])
+        #expect(stored.first?.state == .delivered && stored.first?.attempts == 1)
+        #expect(try await store.undeliveredAlerts().isEmpty, "a delivered alert is not queued again")
+        await store.close()
+    }
+}
