@@ -144,14 +144,19 @@ extension AmazonClient {
         ]
         let body = try! JSONSerialization.data(withJSONObject: request, options: [.sortedKeys])
         let mediaType = "application/vnd.createasyncreportrequest.v3+json"
-        let created: RawResponse
-        do {
-            created = try await call(seller, .adsCreateReport, method: .POST, path: "/reporting/reports", json: body, mediaType: mediaType,
-                                     adsProfileID: profile.profileID)
-        } catch .rejected(_, _, 425, _) {
-            throw .rejected(seller: seller.sellerID, operation: "createAsyncReport \(reportType)", status: 425, code: "duplicate report pending")
+        let created = try await call(seller, .adsCreateReport, method: .POST, path: "/reporting/reports", json: body, mediaType: mediaType,
+                                     adsProfileID: profile.profileID, answering: [425])
+        var report: AdsReport
+        if created.status == 425 {
+            // An identical report is still being made (an earlier attempt of this job that lost its answer, or a
+            // duplicate delivery): follow that one instead of failing until it is done.
+            guard let pending = Self.duplicateReportID(created.data) else {
+                throw .rejected(seller: seller.sellerID, operation: "createAsyncReport \(reportType)", status: 425, code: "duplicate report pending")
+            }
+            report = AdsReport(reportId: pending, status: "PENDING", url: nil, failureReason: nil)
+        } else {
+            report = try decode(AdsReport.self, created, operation: "createAsyncReport")
         }
-        var report = try decode(AdsReport.self, created, operation: "createAsyncReport")
         let deadline = ContinuousClock.now.advanced(by: .seconds(config.reportTimeout))
         var delay = config.reportPollInitialDelay
         while report.status == "PENDING" || report.status == "PROCESSING" {
@@ -172,6 +177,16 @@ extension AmazonClient {
         }
         let document = try await download(url, operation: reportType, seller: seller.sellerID, gzip: true)
         return try Self.decode([AdsMetricWire].self, data: document.bytes, operation: reportType)
+    }
+
+    /// The pending report's id in a 425 answer (`{"code":"425","detail":"The Request is a duplicate of : <id>"}`).
+    static func duplicateReportID(_ body: Data) -> String? {
+        struct Answer: Decodable { var detail: String? }
+        guard let detail = (try? JSONDecoder().decode(Answer.self, from: body))?.detail,
+              let marker = detail.range(of: "duplicate of", options: .caseInsensitive) else { return nil }
+        let id = detail[marker.upperBound...].drop { $0 == " " || $0 == ":" }.prefix { !$0.isWhitespace }
+        guard !id.isEmpty, id.count <= 128, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else { return nil }
+        return String(id)
     }
 
     /// Pages through an SP v3 list endpoint with `nextToken`.

@@ -55,9 +55,11 @@ public final class AmazonClient: Sendable {
     // MARK: - Core request loop
 
     /// One logical API call: rate limit, token, headers, retries (429, 5xx/timeouts), one refresh on 401/403.
+    ///
+    /// - Parameter statuses: error statuses the caller handles itself; they are returned instead of thrown.
     func call(_ seller: SellerAuthorization, _ operation: AmazonOperation, method: HTTPMethod, path: String,
               query: [(String, String)] = [], json body: Data? = nil, mediaType: String = "application/json",
-              adsProfileID: String? = nil) async throws(AmazonClientError) -> RawResponse {
+              adsProfileID: String? = nil, answering statuses: Set<Int> = []) async throws(AmazonClientError) -> RawResponse {
         let base = operation.isAds ? config.endpoints.ads : config.endpoints.spapi
         let url = Self.url(base: base, path: path, query: query)
         var throttles = 0
@@ -106,6 +108,7 @@ public final class AmazonClient: Sendable {
             }
             // Any answer but 429 means Amazon took the token by now; a 429 took none and empties the bucket below.
             if response.status != 429 { await limiter.completed(grant) }
+            if statuses.contains(response.status) { return response }
             switch response.status {
             case 200...299:
                 if let limit = response.header("x-amzn-RateLimit-Limit").flatMap(Double.init) {

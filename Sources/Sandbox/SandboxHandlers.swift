@@ -420,10 +420,11 @@ extension SandboxServer {
         let keyData = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         var stored = body
         stored["columns"] = columns
-        guard await state.addAdsReport(.init(id: id, seller: seller.sellerID, created: await state.now(),
-                                             request: try JSONSerialization.data(withJSONObject: stored),
-                                             key: String(decoding: keyData, as: UTF8.self)), processing: config.reportSeconds) else {
-            throw Reply(response: Self.json(["code": "425", "detail": "The Request is a duplicate of : \(id)"], status: .init(code: 425, reasonPhrase: "Too Early")))
+        if let duplicate = await state.addAdsReport(.init(id: id, seller: seller.sellerID, created: await state.now(),
+                                                          request: try JSONSerialization.data(withJSONObject: stored),
+                                                          key: String(decoding: keyData, as: UTF8.self)), processing: config.reportSeconds) {
+            throw Reply(response: Self.json(["code": "425", "detail": "The Request is a duplicate of : \(duplicate)"],
+                                            status: .init(code: 425, reasonPhrase: "Too Early")))
         }
         return adsReportBody(id: id, request: body, status: "PENDING", url: nil)
     }

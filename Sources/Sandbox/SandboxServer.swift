@@ -62,6 +62,9 @@ public final class SandboxServer: Sendable {
         await state.arm(fault, operation: operation, seller: seller, count: count)
     }
 
+    /// Ads reports made so far (a request answered 425 as a duplicate makes none).
+    public func adsReportsMade() async -> Int { await state.adsReportCount }
+
     /// Requests served and 429s sent per operation, and LWA grants issued.
     public func counts() async -> (requests: [String: Int], throttled: [String: Int], tokenGrants: Int) { await state.counts() }
 

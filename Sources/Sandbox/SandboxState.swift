@@ -182,15 +182,19 @@ actor SandboxState {
     func rendering(_ reportID: String) -> Task<Document, any Error>? { rendering[reportID] }
     func document(_ id: String) -> Document? { documents[id] }
 
-    /// Adds an Ads report unless an identical one is still pending (then returns nil: Amazon's 425).
-    func addAdsReport(_ report: AdsReport, processing: Double) -> Bool {
+    /// Adds an Ads report unless an identical one is still pending; then returns that report's id (Amazon's 425
+    /// "The Request is a duplicate of : <id>") and adds nothing.
+    func addAdsReport(_ report: AdsReport, processing: Double) -> String? {
         let t = now()
-        if adsReports.values.contains(where: { $0.key == report.key && $0.seller == report.seller && t - $0.created < processing }) { return false }
+        if let pending = adsReports.values.first(where: { $0.key == report.key && $0.seller == report.seller && t - $0.created < processing }) {
+            return pending.id
+        }
         adsReports[report.id] = report
-        return true
+        return nil
     }
 
     func adsReport(_ id: String) -> AdsReport? { adsReports[id] }
+    var adsReportCount: Int { adsReports.count }
 
     func countThrottle(_ operation: String) { throttleCounts[operation, default: 0] += 1 }
     func setBaseURL(_ url: String) { baseURL = url }

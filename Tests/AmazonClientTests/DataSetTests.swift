@@ -1,4 +1,4 @@
-import AmazonClient
+@testable import AmazonClient
 import Domain
 import Foundation
 import Sandbox
@@ -112,5 +112,29 @@ struct DataSetTests {
             let terms = try await client.fetchSearchTerms(seller: sellers[0], profile: profile, today: today, days: 7)
             #expect(terms.contains { $0.purchases > 0 } && terms.allSatisfy { $0.clicks >= 1 && $0.day <= settledEnd })
         }
+    }
+
+    @Test("A duplicate Ads report request (Amazon's 425) follows the pending report instead of failing")
+    func duplicateAdsReportIsFollowed() async throws {
+        // Reports take 3 s of real time here, so the second request surely arrives while the first is pending.
+        try await withSandbox(SandboxConfig(sellers: 1, skus: 8, seed: 7, timeScale: 200, reportSeconds: 600)) { sandbox, client, sellers in
+            let profile = try await client.adsProfile(seller: sellers[0], marketplace: usMarketplace)
+            async let first = client.fetchAdMetrics(seller: sellers[0], profile: profile, today: today, days: 7)
+            async let second = client.fetchAdMetrics(seller: sellers[0], profile: profile, today: today, days: 7)
+            let (a, b) = try await (first, second)
+            #expect(!a.isEmpty && a == b, "both callers get the one report's rows")
+            let requested = await sandbox.server.counts().requests["createAsyncReport"] ?? 0
+            let made = await sandbox.server.adsReportsMade()
+            #expect(requested == 2 * made && made > 0, "each report was requested twice and made once (\(requested) requests, \(made) reports)")
+        }
+    }
+
+    @Test("The pending report id is read from a 425 answer; anything else is not taken for one")
+    func duplicateReportIDParsing() {
+        let id = AmazonClient.duplicateReportID(Data(#"{"code":"425","detail":"The Request is a duplicate of : 7f3c1e2a-1b2c-4d5e-8f90-abcdef012345"}"#.utf8))
+        #expect(id == "7f3c1e2a-1b2c-4d5e-8f90-abcdef012345")
+        #expect(AmazonClient.duplicateReportID(Data(#"{"code":"425","detail":"Too early"}"#.utf8)) == nil)
+        #expect(AmazonClient.duplicateReportID(Data(#"{"detail":"duplicate of : ../../etc"}"#.utf8)) == nil)
+        #expect(AmazonClient.duplicateReportID(Data("not json".utf8)) == nil)
     }
 }
