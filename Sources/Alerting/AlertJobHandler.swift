@@ -38,8 +38,9 @@ public struct AlertConfiguration: Sendable {
 /// `delivered` only when every configured channel answered 2xx; otherwise they stay `pending` (attempt count and
 /// last error recorded) and the job fails, transiently for unreachable endpoints, 408, 425, 429 and 5xx (the
 /// worker retries with backoff, then dead-letters it with the reason), permanently for other 4xx and bad URLs.
-/// The delivery log is the `alert delivered` / `alert delivery failed` log lines (ids, channel, endpoint host,
-/// status, duration) plus each alert's `attempts` and `lastError` in the store.
+/// Every attempt is a line of the delivery log in the seller's store (``AlertDelivery``: digest, channel, endpoint
+/// host, time, alert ids, status or error), also logged as `alert delivered` / `alert delivery failed`; a retried
+/// digest skips the channels that already answered 2xx, so a receiver on a healthy channel gets it once.
 public struct AlertJobHandler: JobHandler {
     let control: ControlStore
     let stores: SellerStoreCache
@@ -110,7 +111,11 @@ public struct AlertJobHandler: JobHandler {
                     }
                     if send.isEmpty { continue }
                     let digest = AlertDigest(seller: seller, alerts: send)
-                    if let failure = await deliver(digest, to: channels, logger: context.logger) {
+                    // A retry of the same alerts is the same digest: channels that already took it are skipped.
+                    let done = Set(try await store.deliveries(ofDigest: digest.id).filter(\.delivered).map(\.channel))
+                    let (failure, log) = await deliver(digest, to: channels.filter { !done.contains($0.channel) }, logger: context.logger)
+                    try await store.save(log)
+                    if let failure {
                         for alert in send { try await store.markAlert(id: alert.id, state: .pending, lastError: failure.description) }
                         throw failure
                     }
@@ -180,9 +185,11 @@ public struct AlertJobHandler: JobHandler {
         return (send, duplicates)
     }
 
-    /// Sends `digest` to every channel; returns the first failure, nil when all answered 2xx.
-    func deliver(_ digest: AlertDigest, to channels: [AlertEndpoint], logger: Logger) async -> AlertError? {
+    /// Sends `digest` to every channel; returns the first failure (nil when all answered 2xx) and the
+    /// delivery-log lines of the attempts.
+    func deliver(_ digest: AlertDigest, to channels: [AlertEndpoint], logger: Logger) async -> (failure: AlertError?, log: [AlertDelivery]) {
         var failure: AlertError?
+        var log: [AlertDelivery] = []
         for endpoint in channels {
             let body: Data
             var headers = [("Idempotency-Key", digest.id)]
@@ -195,7 +202,12 @@ public struct AlertJobHandler: JobHandler {
                 body = digest.slackBody(maxAlerts: configuration.slackMaxAlerts)
             }
             let started = ContinuousClock.now
+            let attemptedAt = now()
             let answer = await http.post(endpoint, body: body, headers: headers)
+            func entry(delivered: Bool, status: Int?, error: String) -> AlertDelivery {
+                AlertDelivery(digestID: digest.id, channel: endpoint.channel, endpoint: endpoint.label, attemptedAt: attemptedAt,
+                              alertIDs: digest.alerts.map(\.id), delivered: delivered, status: status, error: error)
+            }
             var metadata: Logger.Metadata = [
                 "channel": "\(endpoint.channel)", "endpoint": "\(endpoint.label)", "digest_id": "\(digest.id)",
                 "alerts": "\(digest.alerts.count)", "alert_ids": "\(digest.alerts.map(\.id).joined(separator: ","))",
@@ -205,18 +217,21 @@ public struct AlertJobHandler: JobHandler {
             case let .status(code) where (200..<300).contains(code):
                 metadata["status"] = "\(code)"
                 logger.info("alert delivered", metadata: metadata)
+                log.append(entry(delivered: true, status: code, error: ""))
             case let .status(code):
                 metadata["status"] = "\(code)"
                 logger.warning("alert delivery failed", metadata: metadata)
+                log.append(entry(delivered: false, status: code, error: "HTTP \(code)"))
                 failure = failure ?? AlertError(seller: digest.seller, reason: .httpStatus(channel: endpoint.channel, endpoint: endpoint.label, status: code),
                                                 pendingAlerts: digest.alerts.count)
             case let .failed(detail):
                 metadata["error"] = "\(detail)"
                 logger.warning("alert delivery failed", metadata: metadata)
+                log.append(entry(delivered: false, status: nil, error: String(detail.prefix(300))))
                 failure = failure ?? AlertError(seller: digest.seller, reason: .unreachable(channel: endpoint.channel, endpoint: endpoint.label, detail: detail),
                                                 pendingAlerts: digest.alerts.count)
             }
         }
-        return failure
+        return (failure, log)
     }
 }

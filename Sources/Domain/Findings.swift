@@ -1,3 +1,5 @@
+import Foundation
+
 /// One number a recommendation or alert was based on, so the seller can check the reasoning.
 public struct Evidence: Codable, Hashable, Sendable {
     public var name: String
@@ -135,5 +137,43 @@ public struct SellerSettings: Codable, Hashable, Sendable {
         self.guardrails = guardrails
         self.webhookURL = webhookURL
         self.slackWebhookURL = slackWebhookURL
+    }
+}
+
+/// One attempt to deliver a digest of alerts to one channel: a line of the alerter's delivery log.
+///
+/// Kept in the seller's store (encrypted, 90-day window, exported with everything else), so an operator can
+/// answer "did the seller get this alert, where and when" and a retried job skips channels that already took
+/// the digest. The endpoint is `scheme://host[:port]` only: webhook paths (Slack's) carry secrets.
+public struct AlertDelivery: Codable, Hashable, Sendable {
+    /// `<digest id>/<channel>/<attempt instant in ms>`.
+    public var id: String
+    /// The day of the attempt (UTC); retention counts from it.
+    public var day: Day
+    public var digestID: String
+    /// `webhook` or `slack`.
+    public var channel: String
+    public var endpoint: String
+    public var attemptedAt: Date
+    public var alertIDs: [String]
+    /// Whether the channel answered 2xx.
+    public var delivered: Bool
+    /// The HTTP status, when the endpoint answered.
+    public var status: Int?
+    /// Why the attempt failed (empty when delivered).
+    public var error: String
+
+    public init(digestID: String, channel: String, endpoint: String, attemptedAt: Date, alertIDs: [String], delivered: Bool,
+                status: Int?, error: String) {
+        self.id = "\(digestID)/\(channel)/\(Int64((attemptedAt.timeIntervalSince1970 * 1000).rounded()))"
+        self.day = Day(attemptedAt)
+        self.digestID = digestID
+        self.channel = channel
+        self.endpoint = endpoint
+        self.attemptedAt = attemptedAt
+        self.alertIDs = alertIDs
+        self.delivered = delivered
+        self.status = status
+        self.error = error
     }
 }

@@ -121,6 +121,17 @@ enum SellerMigrations {
                 CREATE INDEX alert_state ON alert(state, day);
                 """)
         }
+        migrator.registerMigration("2026-11-30-alert-delivery-log") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_delivery (
+                    id TEXT PRIMARY KEY NOT NULL, day TEXT NOT NULL, digestID TEXT NOT NULL, channel TEXT NOT NULL,
+                    endpoint TEXT NOT NULL, attemptedAt TEXT NOT NULL, alertIDs TEXT NOT NULL, delivered INTEGER NOT NULL,
+                    status INTEGER, error TEXT NOT NULL
+                );
+                CREATE INDEX alert_delivery_day ON alert_delivery(day);
+                CREATE INDEX alert_delivery_digest ON alert_delivery(digestID, channel);
+                """)
+        }
         return migrator
     }
 }

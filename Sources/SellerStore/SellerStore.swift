@@ -63,6 +63,13 @@ public struct SellerStore: Sendable {
         }
     }
 
+    /// The delivery log of one digest (every attempt on every channel), oldest first.
+    public func deliveries(ofDigest digestID: String) async throws -> [AlertDelivery] {
+        try await read("cannot read the delivery log") { db in
+            try StoredRow<AlertDelivery>.filter(Column("digestID") == digestID).order(Column("attemptedAt")).fetchAll(db).map(\.value)
+        }
+    }
+
     /// Records a delivery attempt's outcome for one alert.
     public func markAlert(id: String, state: Alert.DeliveryState, lastError: String = "") async throws {
         try await write("cannot update alert") { db in

@@ -19,6 +19,7 @@ public struct SellerTable: Sendable, Hashable, CustomStringConvertible {
         ListingSnapshot.sellerTable, OfferSnapshot.sellerTable, SalesTrafficRow.sellerTable,
         SearchQueryRow.sellerTable, AdCampaign.sellerTable, AdGroup.sellerTable, AdTarget.sellerTable,
         AdMetricRow.sellerTable, SearchTermRow.sellerTable, Recommendation.sellerTable, Alert.sellerTable,
+        AlertDelivery.sellerTable,
     ]
 }
 
@@ -42,6 +43,7 @@ extension AdMetricRow: SellerTableRow { public static var sellerTable: SellerTab
 extension SearchTermRow: SellerTableRow { public static var sellerTable: SellerTable { SellerTable("search_term") } }
 extension Recommendation: SellerTableRow { public static var sellerTable: SellerTable { SellerTable("recommendation") } }
 extension Alert: SellerTableRow { public static var sellerTable: SellerTable { SellerTable("alert") } }
+extension AlertDelivery: SellerTableRow { public static var sellerTable: SellerTable { SellerTable("alert_delivery") } }
 
 /// GRDB record around a Domain value, so GRDB conformances stay inside this module.
 struct StoredRow<Value: SellerTableRow>: Codable, FetchableRecord, PersistableRecord {

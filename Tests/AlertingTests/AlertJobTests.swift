@@ -135,6 +135,26 @@ struct AlertJobTests {
         }
     }
 
+    @Test("every attempt is logged per channel in the store; a retry skips the channel that already took the digest")
+    func deliveryLogAndPartialRetry() async throws {
+        try await withHandler(webhookPath: "/fail/hook", slackPath: "/ok/slack", alerts: [alert("p1", kind: "buybox.lost"), alert("p2", kind: "price.moved")]) { handler, store, inbox, control in
+            await #expect(throws: JobError.self) { try await handler.handle(job, context: context(InMemoryJobQueue(), job: job)) }
+            var log = try await store.rows(AlertDelivery.self).sorted { $0.channel < $1.channel }
+            #expect(log.map(\.channel) == ["slack", "webhook"])
+            #expect(log[0].delivered && log[0].status == 200 && log[0].error.isEmpty)
+            #expect(!log[1].delivered && log[1].status == 500 && log[1].error == "HTTP 500")
+            #expect(log.allSatisfy { $0.alertIDs.sorted() == ["p1", "p2"] && !$0.endpoint.contains("/hook") && !$0.endpoint.contains("/slack") },
+                    "the log names the alerts and the endpoint host, never its path")
+
+            _ = try await control.updateSettings(of: seller) { $0.webhookURL = $0.webhookURL?.replacingOccurrences(of: "/fail/", with: "/ok/") }
+            try await handler.handle(job, context: context(InMemoryJobQueue(), job: job))
+            #expect(await inbox.requests.map(\.path) == ["/fail/hook", "/ok/slack", "/ok/hook"], "Slack got the digest once")
+            log = try await store.rows(AlertDelivery.self)
+            #expect(log.count == 3 && log.filter(\.delivered).map(\.channel).sorted() == ["slack", "webhook"])
+            #expect(try await store.undeliveredAlerts().isEmpty)
+        }
+    }
+
     @Test("a 400 answer fails permanently: a retry cannot fix a refused payload")
     func rejectingReceiver() async throws {
         try await withHandler(webhookPath: "/reject/hook", alerts: [alert("r1", kind: "buybox.lost")]) { handler, store, _, _ in

@@ -44,6 +44,8 @@ struct DataTests {
             try await store.save([SearchTermRow(day: day(d), campaignID: "C1", adGroupID: "G1", targetID: "T1", searchTerm: "usb c", matchType: "EXACT", impressions: 10, clicks: 1, cost: 0.7, purchases: 0, sales: 0)])
             try await store.save([recommendation(d)])
             try await store.save([alert(d)])
+            try await store.save([AlertDelivery(digestID: "D-\(d)", channel: "webhook", endpoint: "https://hooks.example.com",
+                                                attemptedAt: day(d).startOfDayUTC, alertIDs: ["a-\(d)"], delivered: true, status: 200, error: "")])
         }
         // Saving the same key again replaces (idempotent re-fetch).
         try await store.save([listing("S1", day: new)])
@@ -180,5 +182,15 @@ struct StoreWriteTests {
         #expect(stored.first?.state == .delivered && stored.first?.attempts == 1)
         #expect(try await store.undeliveredAlerts().isEmpty, "a delivered alert is not queued again")
         await store.close()
+    }
+}
+
+extension Day {
+    /// Midnight UTC of this day.
+    var startOfDayUTC: Date {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = rawValue.split(separator: "-").compactMap { Int($0) }
+        return calendar.date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2]))!
     }
 }

@@ -236,7 +236,7 @@ struct LifecycleTests {
         try await store.save([listing("NEW")])
         #expect(try await store.rows(ListingSnapshot.self).map(\.sku) == ["NEW"])
         let applied = try await store.read("t") { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
-        #expect(applied == ["2026-11-29-store-meta", "2026-11-29-seller-data"])
+        #expect(applied == ["2026-11-29-store-meta", "2026-11-29-seller-data", "2026-11-30-alert-delivery-log"])
         await store.close()
     }
 
