@@ -106,7 +106,6 @@ public actor InMemoryJobQueue: JobQueue {
                 delayed.append((delivery.kind, at, next.encoded()))
             case let .dead(_, reason):
                 counters[delivery.kind, default: KindStatus(kind: delivery.kind.rawValue)].failed += 1
-                counters[delivery.kind, default: KindStatus(kind: delivery.kind.rawValue)].deadLettered += 1
                 dead.append(DeadJob(deadID: nextReceipt(), kind: delivery.kind.rawValue, jobID: delivery.envelope?.id ?? "",
                                     seller: delivery.envelope?.seller.rawValue ?? "", reason: reason,
                                     failedAt: Int64(now().timeIntervalSince1970 * 1000), attempt: delivery.envelope?.attempt ?? 0,
@@ -160,6 +159,7 @@ public actor InMemoryJobQueue: JobQueue {
             status.streamLength = streams[kind]?.count ?? 0
             status.pending = streams[kind]?.filter { $0.consumer != nil }.count ?? 0
             status.delayed = delayed.filter { $0.kind == kind }.count
+            status.deadLettered = dead.filter { $0.kind == kind.rawValue }.count
             return status
         }
     }

@@ -58,7 +58,7 @@ public final class JobWorker: Service {
         while !state.stopRequested {
             let free = config.concurrency - state.inFlightCount
             if free <= 0 {
-                await state.waitForSlot()
+                await state.waitForJobEnd()
                 continue
             }
             do {
@@ -105,7 +105,7 @@ public final class JobWorker: Service {
     /// Burst mode ends when nothing is running, nothing waits to be settled, and no delayed job is due soon.
     private func burstIsDone() async throws -> Bool {
         guard state.inFlightCount == 0 else {
-            await state.waitForSlot()
+            await state.waitForJobEnd()
             return false
         }
         await state.waitUntilSettled()
@@ -132,16 +132,17 @@ public final class JobWorker: Service {
             }
             runnable.append(delivery)
         }
+        let tokens = runnable.map { lockToken(for: $0) }
         var locks: [LockResult] = Array(repeating: .acquired, count: runnable.count)
         if config.sellerExclusive, !runnable.isEmpty {
-            locks = try await queue.lockSellers(runnable.map { ($0.envelope!.seller, lockToken(for: $0)) },
-                                                 ttl: config.visibilityTimeout)
+            locks = try await queue.lockSellers(zip(runnable, tokens).map { ($0.envelope!.seller, $1) }, ttl: config.visibilityTimeout)
         }
-        for (delivery, lock) in zip(runnable, locks) {
+        var accepted: [(Delivery, String?)] = []
+        accepted.reserveCapacity(runnable.count)
+        for ((delivery, token), lock) in zip(zip(runnable, tokens), locks) {
             switch lock {
             case .acquired:
-                state.begin(delivery, lockToken: config.sellerExclusive ? lockToken(for: delivery) : nil)
-                group.addTask { await self.execute(delivery) }
+                accepted.append((delivery, config.sellerExclusive ? token : nil))
             case let .busy(retryAfter):
                 var next = delivery.envelope!
                 next.deferrals += 1
@@ -149,6 +150,12 @@ public final class JobWorker: Service {
                 let delay = max(0.02, min(retryAfter, backoff)) * Double.random(in: 0.8...1.2)
                 immediate.append(.deferred(delivery, next: next, at: Date().addingTimeInterval(delay)))
             }
+        }
+        // Jobs go to a run queue served by up to `concurrency` long-lived runner tasks (created as
+        // in-flight jobs need them), instead of one task per job.
+        let newRunners = state.begin(accepted, maxRunners: config.concurrency)
+        for _ in 0..<newRunners {
+            group.addTask { await self.runnerLoop() }
         }
         if !immediate.isEmpty { state.enqueueOutcomes(immediate) }
     }
@@ -159,13 +166,24 @@ public final class JobWorker: Service {
 
     // MARK: - Running
 
+    /// Runs queued jobs one after another until the worker finishes.
+    private func runnerLoop() async {
+        while let delivery = await state.nextJob() {
+            await execute(delivery)
+        }
+    }
+
     private func execute(_ delivery: Delivery) async {
         let envelope = delivery.envelope!
         var jobLogger = logger
-        jobLogger[metadataKey: "job_id"] = "\(envelope.id)"
-        jobLogger[metadataKey: "kind"] = "\(envelope.kind)"
-        jobLogger[metadataKey: "seller"] = "\(envelope.seller)"
-        jobLogger[metadataKey: "trace_id"] = "\(envelope.traceID)"
+        // One metadata write instead of four (each would copy the handler's metadata).
+        var metadata = jobLogger.handler.metadata
+        metadata.reserveCapacity(metadata.count + 4)
+        metadata["job_id"] = .string(envelope.id)
+        metadata["kind"] = .string(envelope.kind.rawValue)
+        metadata["seller"] = .string(envelope.seller.rawValue)
+        metadata["trace_id"] = .string(envelope.traceID)
+        jobLogger.handler.metadata = metadata
         let context = JobContext(logger: jobLogger, queue: queue, delivery: delivery)
         let outcome: Outcome
         do {
@@ -286,7 +304,8 @@ public final class JobWorker: Service {
     }
 }
 
-/// The worker's shared bookkeeping: in-flight jobs, outcomes waiting to be settled, wake-ups.
+/// The worker's shared bookkeeping: in-flight jobs, the run queue and its runners, outcomes
+/// waiting to be settled, wake-ups.
 final class WorkerState: Sendable {
     struct Running: Sendable {
         var delivery: Delivery
@@ -299,40 +318,139 @@ final class WorkerState: Sendable {
         var locks: [(SellerID, String)]
     }
 
+    /// What tells deliveries apart (``Delivery/key``'s parts, hashed without building the string).
+    private struct RunKey: Hashable {
+        let kind: JobKind
+        let receipt: String
+
+        init(_ delivery: Delivery) {
+            kind = delivery.kind
+            receipt = delivery.receipt
+        }
+    }
+
     private struct State {
-        var running: [String: Running] = [:]
+        /// Jobs started and not ended: queued for a runner or running.
+        var running: [RunKey: Running] = [:]
+        /// Started jobs no runner has taken yet, from `runHead` on.
+        var runQueue: [Delivery] = []
+        var runHead = 0
+        /// Runner tasks created so far, and those waiting for a job.
+        var runners = 0
+        var idleRunners: [CheckedContinuation<Void, Never>] = []
+        /// An idle runner was resumed and has not looked at the run queue yet.
+        var wakePending = false
         var outbox: [Outcome] = []
         var outboxLocks: [(SellerID, String)] = []
         var settling = 0
         var stopRequested = false
         var finished = false
         var processed = 0
-        var slotWaiters: [CheckedContinuation<Void, Never>] = []
+        var endWaiters: [CheckedContinuation<Void, Never>] = []
         var outboxWaiters: [CheckedContinuation<Void, Never>] = []
         var settledWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var queueIsEmpty: Bool { runHead == runQueue.count }
     }
 
     private let state = Mutex(State())
 
     var inFlightCount: Int { state.withLock { $0.running.count } }
 
-    func isRunning(_ delivery: Delivery) -> Bool { state.withLock { $0.running[delivery.key] != nil } }
+    func isRunning(_ delivery: Delivery) -> Bool { state.withLock { $0.running[RunKey(delivery)] != nil } }
     var stopRequested: Bool { state.withLock { $0.stopRequested } }
     var finished: Bool { state.withLock { $0.finished } }
     var processedCount: Int { state.withLock { $0.processed } }
 
-    func begin(_ delivery: Delivery, lockToken: String?) {
-        state.withLock { $0.running[delivery.key] = Running(delivery: delivery, startedAt: Date(), lockToken: lockToken) }
+    /// Registers jobs as in flight and queues them for the runners; returns how many runner tasks
+    /// to add so that every in-flight job can run at once (never more than `maxRunners` in all).
+    func begin(_ jobs: [(Delivery, String?)], maxRunners: Int) -> Int {
+        guard !jobs.isEmpty else { return 0 }
+        let now = Date()
+        let (add, wake) = state.withLock { s -> (Int, CheckedContinuation<Void, Never>?) in
+            for (delivery, token) in jobs {
+                s.running[RunKey(delivery)] = Running(delivery: delivery, startedAt: now, lockToken: token)
+                s.runQueue.append(delivery)
+            }
+            let add = max(0, min(maxRunners, s.running.count) - s.runners)
+            s.runners += add
+            var wake: CheckedContinuation<Void, Never>?
+            if add == 0, !s.wakePending, let idle = s.idleRunners.popLast() {
+                s.wakePending = true
+                wake = idle
+            }
+            return (add, wake)
+        }
+        wake?.resume()
+        return add
     }
 
+    /// The next queued job for a runner, waiting while there is none; nil once the worker finished.
+    ///
+    /// A runner that takes a job while more are queued resumes one idle runner (one at a time), so
+    /// slow jobs fan out over runners while quick ones are run by whichever runner is awake,
+    /// without a thread wake-up per job.
+    func nextJob() async -> Delivery? {
+        var woken = false
+        while true {
+            enum Step { case job(Delivery, [CheckedContinuation<Void, Never>]), done, idle }
+            let step = state.withLock { s -> Step in
+                if woken { s.wakePending = false }
+                if !s.queueIsEmpty {
+                    let delivery = s.runQueue[s.runHead]
+                    s.runHead += 1
+                    var wake: [CheckedContinuation<Void, Never>] = []
+                    if s.queueIsEmpty {
+                        s.runQueue.removeAll(keepingCapacity: true)
+                        s.runHead = 0
+                        // Outcomes that ended while jobs were still queued are settled now.
+                        if !s.outbox.isEmpty {
+                            wake = s.outboxWaiters
+                            s.outboxWaiters = []
+                        }
+                    } else if !s.wakePending, let idle = s.idleRunners.popLast() {
+                        s.wakePending = true
+                        wake.append(idle)
+                    }
+                    return .job(delivery, wake)
+                }
+                return s.finished ? .done : .idle
+            }
+            switch step {
+            case let .job(delivery, wake):
+                wake.forEach { $0.resume() }
+                return delivery
+            case .done:
+                return nil
+            case .idle:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { s -> Bool in
+                        if !s.queueIsEmpty || s.finished { return true }
+                        s.idleRunners.append(continuation)
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+                woken = true
+            }
+        }
+    }
+
+    /// Records a job's outcome for the settle loop (ignored if the job was abandoned at shutdown).
+    ///
+    /// The settle loop is woken only when no started job still waits for a runner: a batch of
+    /// quick jobs is then settled together instead of one round trip per job.
     func end(_ delivery: Delivery, outcome: Outcome) {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            guard let running = s.running.removeValue(forKey: delivery.key) else { return [] }
+            guard let running = s.running.removeValue(forKey: RunKey(delivery)) else { return [] }
             s.outbox.append(outcome)
             if let token = running.lockToken, let seller = delivery.envelope?.seller { s.outboxLocks.append((seller, token)) }
-            let waiters = s.slotWaiters + s.outboxWaiters
-            s.slotWaiters = []
-            s.outboxWaiters = []
+            var waiters = s.endWaiters
+            s.endWaiters = []
+            if s.queueIsEmpty {
+                waiters += s.outboxWaiters
+                s.outboxWaiters = []
+            }
             return waiters
         }
         wake.forEach { $0.resume() }
@@ -352,11 +470,13 @@ final class WorkerState: Sendable {
         state.withLock { $0.running.values.filter { $0.startedAt < date } }
     }
 
-    /// Removes every in-flight job (grace period over) and returns their deliveries.
+    /// Removes every in-flight job, queued or running (grace period over), and returns their deliveries.
     func abandonInFlight() -> [Delivery] {
         state.withLock { s in
             let deliveries = s.running.values.map(\.delivery)
             s.running = [:]
+            s.runQueue = []
+            s.runHead = 0
             return deliveries
         }
     }
@@ -397,8 +517,8 @@ final class WorkerState: Sendable {
     func requestStop() {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.stopRequested = true
-            let waiters = s.slotWaiters
-            s.slotWaiters = []
+            let waiters = s.endWaiters
+            s.endWaiters = []
             return waiters
         }
         wake.forEach { $0.resume() }
@@ -407,39 +527,43 @@ final class WorkerState: Sendable {
     func finish() {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.finished = true
-            let waiters = s.outboxWaiters + s.slotWaiters + s.settledWaiters
+            let waiters = s.outboxWaiters + s.endWaiters + s.settledWaiters + s.idleRunners
             s.outboxWaiters = []
-            s.slotWaiters = []
+            s.endWaiters = []
             s.settledWaiters = []
+            s.idleRunners = []
             return waiters
         }
         wake.forEach { $0.resume() }
     }
 
-    /// Returns when a job ends, a stop is requested, or `timeout` passes.
-    func waitForSlot(timeout: Double = 1) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                await withCheckedContinuation { continuation in
-                    let resumeNow = self.state.withLock { s -> Bool in
-                        if s.stopRequested || s.finished || s.running.isEmpty { return true }
-                        s.slotWaiters.append(continuation)
-                        return false
-                    }
-                    if resumeNow { continuation.resume() }
-                }
+    /// Returns when a job ends or, unless `ignoringStop`, a stop is requested (at once if nothing is in flight).
+    func waitForJobEnd(ignoringStop: Bool = false) async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { s -> Bool in
+                if (s.stopRequested && !ignoringStop) || s.finished || s.running.isEmpty { return true }
+                s.endWaiters.append(continuation)
+                return false
             }
-            group.addTask { try? await Task.sleep(for: .seconds(max(0.001, timeout))) }
-            await group.next()
-            group.cancelAll()
-            self.wakeSlotWaiters()
+            if resumeNow { continuation.resume() }
         }
     }
 
-    private func wakeSlotWaiters() {
+    /// Returns when a job ends or `timeout` passes (the shutdown grace period, when a stop is already requested).
+    func waitForSlot(timeout: Double) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForJobEnd(ignoringStop: true) }
+            group.addTask { try? await Task.sleep(for: .seconds(max(0.001, timeout))) }
+            await group.next()
+            group.cancelAll()
+            self.wakeEndWaiters()
+        }
+    }
+
+    private func wakeEndWaiters() {
         let wake = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            let waiters = s.slotWaiters
-            s.slotWaiters = []
+            let waiters = s.endWaiters
+            s.endWaiters = []
             return waiters
         }
         wake.forEach { $0.resume() }

@@ -6,8 +6,9 @@ import Redis
 
 /// The production ``JobQueue``: Redis Streams with one consumer group per job kind.
 ///
-/// Round trips are what limit a Redis queue, so reads, acknowledgements, lock requests and
-/// releases are batched: a batch of jobs costs about three round trips whatever its size.
+/// Round trips and script calls are what limit a Redis queue, so reads, acknowledgements, lock
+/// requests and releases are batched: a batch of jobs costs three round trips (read, lock, settle)
+/// and one script call (settle) whatever its size, plus one lock round trip when a seller is busy.
 public struct RedisJobQueue: JobQueue {
     /// Keys of the shard this process consumes; enqueues are routed to each seller's shard.
     public let keys: RedisKeys
@@ -33,24 +34,74 @@ public struct RedisJobQueue: JobQueue {
     }
 
     /// Enqueues every request in one round trip, each atomically (uniqueness checked inside the script).
+    ///
+    /// A job to run now without a unique key is one plain `XADD` (atomic by itself, and cheaper
+    /// for Redis than a script); consecutive delayed or unique jobs of a shard go to Redis as one
+    /// ``Scripts/enqueue`` call per ``scriptBatch`` jobs. Each shard's jobs keep their order.
     public func enqueue(batch: [EnqueueRequest]) async throws -> [EnqueueResult] {
-        let calls = try batch.map { request -> (RedisScript, [String], [String]) in
-            let job = request.job
-            try job.validate()
-            let routed = keys.routed(to: job.seller)
-            let delayMs = request.at.map { Int(($0.timeIntervalSinceNow * 1000).rounded(.up)) } ?? 0
-            let uniqueMs = request.uniqueKey == nil ? 0 : max(1, Int(request.uniqueFor * 1000))
-            return (Scripts.enqueue, [routed.stream(job.kind), routed.delayed(job.kind), routed.unique(request.uniqueKey ?? "-")],
-                    [job.encoded(), String(delayMs), String(uniqueMs), job.id])
+        var byShard: [Int: [Int]] = [:]
+        for (index, request) in batch.enumerated() {
+            try request.job.validate()
+            byShard[RedisKeys.shard(of: request.job.seller, count: keys.shardCount), default: []].append(index)
         }
-        let replies = try await control.evalPipeline(calls)
-        return try zip(batch, replies).map { request, reply in
-            guard let parts = reply.array, parts.count == 2, let flag = parts[0].int else {
-                throw RedisError(.reply, "enqueue of \(request.job.kind) job for seller \(request.job.seller) failed: \(reply.errorMessage ?? "unexpected reply")")
+        var calls: [RedisCall] = []
+        var slots: [[Int]] = []
+        for (shard, indices) in byShard.sorted(by: { $0.key < $1.key }) {
+            let shardKeys = RedisKeys(prefix: keys.prefix, shard: shard, shardCount: keys.shardCount)
+            var streams: [JobKind: String] = [:]
+            var run: [Int] = []
+            var args: [String] = []
+            func flushRun() {
+                guard !run.isEmpty else { return }
+                calls.append(.script(Scripts.enqueue, keys: [shardKeys.tagPrefix], args: args))
+                slots.append(run)
+                run = []
+                args = []
             }
-            return flag == 1 ? .enqueued(id: request.job.id) : .duplicate(uniqueKey: request.uniqueKey ?? "")
+            for index in indices {
+                let request = batch[index]
+                let job = request.job
+                let delayMs = request.at.map { Int(($0.timeIntervalSinceNow * 1000).rounded(.up)) } ?? 0
+                if request.uniqueKey == nil, delayMs <= 0 {
+                    flushRun()
+                    let stream = streams[job.kind] ?? shardKeys.stream(job.kind)
+                    streams[job.kind] = stream
+                    calls.append(.command(["XADD", stream, "*", "job", job.encoded()]))
+                    slots.append([index])
+                    continue
+                }
+                run.append(index)
+                args.append(job.kind.rawValue)
+                args.append(job.encoded())
+                args.append(String(delayMs))
+                args.append(request.uniqueKey ?? "-")
+                args.append(String(request.uniqueKey == nil ? 0 : max(1, Int(request.uniqueFor * 1000))))
+                args.append(job.id)
+                if run.count == Self.scriptBatch { flushRun() }
+            }
+            flushRun()
         }
+        let replies = try await control.pipeline(calls: calls)
+        var results = [EnqueueResult](repeating: .enqueued(id: ""), count: batch.count)
+        for (reply, part) in zip(replies, slots) {
+            switch reply {
+            case .bulk where part.count == 1:
+                results[part[0]] = .enqueued(id: batch[part[0]].job.id)
+            case let .array(flags) where flags.count == part.count:
+                for (flag, index) in zip(flags, part) {
+                    let request = batch[index]
+                    results[index] = flag.int == 1 ? .enqueued(id: request.job.id) : .duplicate(uniqueKey: request.uniqueKey ?? "")
+                }
+            default:
+                let first = batch[part[0]].job
+                throw RedisError(.reply, "enqueue of \(part.count) job(s) (first: \(first.kind) for seller \(first.seller)) failed: \(reply.errorMessage ?? "unexpected reply")")
+            }
+        }
+        return results
     }
+
+    /// Most jobs, locks or ids one script call handles, so no single call holds Redis for long.
+    static let scriptBatch = 500
 
     public func prepare(kinds: [JobKind]) async throws {
         let replies = try await control.pipeline(kinds.map { ["XGROUP", "CREATE", keys.stream($0), keys.group, "0", "MKSTREAM"] })
@@ -103,70 +154,64 @@ public struct RedisJobQueue: JobQueue {
         })
     }
 
+    /// Settles a batch in one round trip: the rare outcomes (retry, deferral, dead letter, requeue)
+    /// as one script call each, and everything else — acknowledging completed jobs, counters,
+    /// latency histogram, releasing every lock — as a single ``Scripts/settle`` call.
     public func settle(_ outcomes: [Outcome], unlocking locks: [(SellerID, String)]) async throws {
         var calls: [(RedisScript, [String], [String])] = []
-        var plain: [[String]] = []
         var completed: [JobKind: [String]] = [:]
-        var latency: [JobKind: [String: Int]] = [:]
+        var latency: [JobKind: LatencyTally] = [:]
         var deadLetterSlots: [Int] = []
         let nowMs = Int64(Date().timeIntervalSince1970 * 1000)
         func recordLatency(_ d: Delivery) {
             guard let enqueued = d.envelope?.enqueuedAt else { return }
-            let ms = Int(max(0, nowMs - enqueued))
-            latency[d.kind, default: [:]][RedisKeys.latencyField(seconds: Double(ms) / 1000), default: 0] += 1
-            latency[d.kind, default: [:]]["sum_ms", default: 0] += ms
-            latency[d.kind, default: [:]]["count", default: 0] += 1
+            latency[d.kind, default: LatencyTally()].add(milliseconds: Int(max(0, nowMs - enqueued)))
         }
         for outcome in outcomes {
             let d = outcome.delivery
-            let stream = keys.stream(d.kind)
             switch outcome {
             case .completed:
                 recordLatency(d)
                 completed[d.kind, default: []].append(d.receipt)
             case let .retry(_, next, at, _):
-                calls.append((Scripts.reschedule, [stream, keys.delayed(d.kind), keys.stats(d.kind)],
+                calls.append((Scripts.reschedule, [keys.stream(d.kind), keys.delayed(d.kind), keys.stats(d.kind)],
                               [d.receipt, keys.group, next.encoded(), String(delayMs(at)), "retried"]))
             case let .deferred(_, next, _):
-                calls.append((Scripts.park, [stream, keys.lock(next.seller), keys.waiting(next.seller), keys.waitingSellers, keys.stats(d.kind)],
+                calls.append((Scripts.park, [keys.stream(d.kind), keys.lock(next.seller), keys.waiting(next.seller), keys.waitingSellers, keys.stats(d.kind)],
                               [d.receipt, keys.group, d.kind.rawValue, next.encoded(), next.seller.rawValue]))
             case let .dead(_, reason):
                 recordLatency(d)
                 deadLetterSlots.append(calls.count)
-                calls.append((Scripts.deadLetter, [stream, keys.dead, keys.stats(d.kind)],
+                calls.append((Scripts.deadLetter, [keys.stream(d.kind), keys.dead, keys.stats(d.kind), keys.deadCounts],
                               [d.receipt, keys.group, d.raw, reason, d.kind.rawValue, d.envelope?.id ?? "",
                                d.envelope?.seller.rawValue ?? "", String(d.envelope?.attempt ?? 0), String(deadLetterCap)]))
             case .requeue:
-                calls.append((Scripts.requeue, [stream], [d.receipt, keys.group, d.raw]))
+                calls.append((Scripts.requeue, [keys.stream(d.kind)], [d.receipt, keys.group, d.raw]))
             }
         }
-        for (kind, ids) in completed.sorted(by: { $0.key < $1.key }) {
-            plain.append(["XACK", keys.stream(kind), keys.group] + ids)
-            plain.append(["XDEL", keys.stream(kind)] + ids)
-            plain.append(["HINCRBY", keys.stats(kind), "processed", String(ids.count)])
-        }
-        for (kind, fields) in latency.sorted(by: { $0.key < $1.key }) {
-            for (field, n) in fields.sorted(by: { $0.key < $1.key }) {
-                plain.append(["HINCRBY", keys.latency(kind), field, String(n)])
+        let kinds = Set(completed.keys).union(latency.keys).sorted()
+        if !kinds.isEmpty || !locks.isEmpty {
+            var args: [String] = [keys.group, String(kinds.count)]
+            args.reserveCapacity(4 + outcomes.count + 2 * locks.count + kinds.count * 24)
+            for kind in kinds {
+                let ids = completed[kind] ?? []
+                args.append(kind.rawValue)
+                args.append(String(ids.count))
+                args.append(contentsOf: ids)
+                (latency[kind] ?? LatencyTally()).appendFields(to: &args)
             }
+            args.append(String(locks.count))
+            for (seller, token) in locks {
+                args.append(seller.rawValue)
+                args.append(token)
+            }
+            calls.append((Scripts.settle, [keys.tagPrefix], args))
         }
-        for (seller, token) in locks {
-            calls.append((Scripts.unlock, [keys.lock(seller), keys.waiting(seller), keys.waitingSellers, keys.streamPrefix],
-                          [token, seller.rawValue]))
-        }
-        var commands = plain
-        commands += calls.map { $0.0.command(keys: $0.1, args: $0.2) }
-        var replies = try await control.pipeline(commands)
-        let scripted = Array(replies[plain.count...])
-        let missing = scripted.indices.filter { scripted[$0].errorMessage?.hasPrefix("NOSCRIPT") == true }
-        if !missing.isEmpty {
-            let retried = try await control.pipeline(missing.map { calls[$0].0.evalCommand(keys: calls[$0].1, args: calls[$0].2) })
-            for (slot, reply) in zip(missing, retried) { replies[plain.count + slot] = reply }
-        }
+        let replies = try await control.evalPipeline(calls)
         if let error = replies.compactMap(\.errorMessage).first {
             throw RedisError(.reply, "settling \(outcomes.count) jobs failed: \(error)")
         }
-        if let length = deadLetterSlots.compactMap({ replies[plain.count + $0].int }).max(), length >= deadLetterCap * 9 / 10 {
+        if let length = deadLetterSlots.compactMap({ replies[$0].int }).max(), length >= deadLetterCap * 9 / 10 {
             logger.warning("dead-letter stream is nearly full; oldest entries are being trimmed",
                            metadata: ["length": "\(length)", "cap": "\(deadLetterCap)"])
         }
@@ -191,18 +236,57 @@ public struct RedisJobQueue: JobQueue {
         return earliest.map { Date().addingTimeInterval($0 - serverNow) }
     }
 
+    /// Takes each lock with a plain `SET NX PX` (pipelined: cheaper for Redis than a script call
+    /// per lock); only locks that were already taken — by another job, or by this token after a
+    /// lost reply — go through ``Scripts/lock`` in a second round trip, which extends our own and
+    /// reports how long a foreign one still holds.
     public func lockSellers(_ requests: [(SellerID, String)], ttl: Double) async throws -> [LockResult] {
         let ttlMs = String(Int(ttl * 1000))
-        let replies = try await control.evalPipeline(requests.map { (Scripts.lock, [keys.lock($0.0)], [$0.1, ttlMs]) })
-        return try replies.map { reply in
-            guard let value = reply.int else { throw RedisError(.reply, "seller lock failed: \(reply.errorMessage ?? "unexpected reply")") }
-            return value < 0 ? .acquired : .busy(retryAfter: Double(value) / 1000)
+        let replies = try await control.pipeline(requests.map { ["SET", keys.lock($0.0), $0.1, "NX", "PX", ttlMs] })
+        var results = [LockResult](repeating: .acquired, count: requests.count)
+        var taken: [Int] = []
+        for (index, reply) in replies.enumerated() {
+            switch reply {
+            case .status: continue
+            case .null: taken.append(index)
+            default: throw RedisError(.reply, "seller lock for \(requests[index].0) failed: \(reply.errorMessage ?? "unexpected reply")")
+            }
         }
+        guard !taken.isEmpty else { return results }
+        var answers: [RedisValue] = []
+        for reply in try await control.evalPipeline(lockCalls(Scripts.lock, taken.map { requests[$0] }, ttl: ttl)) {
+            guard let values = reply.array else {
+                throw RedisError(.reply, "seller lock failed: \(reply.errorMessage ?? "unexpected reply")")
+            }
+            answers += values
+        }
+        guard answers.count == taken.count else {
+            throw RedisError(.reply, "seller lock failed: \(answers.count) answers for \(taken.count) requests")
+        }
+        for (index, answer) in zip(taken, answers) {
+            guard let ms = answer.int else { throw RedisError(.reply, "seller lock failed: unexpected reply") }
+            results[index] = ms < 0 ? .acquired : .busy(retryAfter: Double(ms) / 1000)
+        }
+        return results
     }
 
     public func renewSellerLocks(_ locks: [(SellerID, String)], ttl: Double) async throws {
+        let replies = try await control.evalPipeline(lockCalls(Scripts.renewLock, locks, ttl: ttl))
+        if let error = replies.compactMap(\.errorMessage).first { throw RedisError(.reply, "renewing \(locks.count) seller locks failed: \(error)") }
+    }
+
+    /// One call of a lock script per ``scriptBatch`` (seller, token) pairs.
+    private func lockCalls(_ script: RedisScript, _ pairs: [(SellerID, String)], ttl: Double) -> [(RedisScript, [String], [String])] {
         let ttlMs = String(Int(ttl * 1000))
-        _ = try await control.evalPipeline(locks.map { (Scripts.renewLock, [keys.lock($0.0)], [$0.1, ttlMs]) })
+        return stride(from: 0, to: pairs.count, by: Self.scriptBatch).map { start in
+            var args = [ttlMs]
+            args.reserveCapacity(1 + 2 * Self.scriptBatch)
+            for (seller, token) in pairs[start..<min(start + Self.scriptBatch, pairs.count)] {
+                args.append(seller.rawValue)
+                args.append(token)
+            }
+            return (script, [keys.tagPrefix], args)
+        }
     }
 
     public func heartbeat(_ consumer: ConsumerInfo) async throws {
@@ -219,6 +303,7 @@ public struct RedisJobQueue: JobQueue {
         _ = try await control.pipeline(commands)
     }
 
+    /// Depths and counters per kind: four commands per kind plus the dead counters, in one round trip.
     public func status(kinds: [JobKind]) async throws -> [KindStatus] {
         var commands: [[String]] = []
         for kind in kinds {
@@ -227,9 +312,10 @@ public struct RedisJobQueue: JobQueue {
             commands.append(["ZCARD", keys.delayed(kind)])
             commands.append(["HGETALL", keys.stats(kind)])
         }
-        commands.append(["XRANGE", keys.dead, "-", "+"])
-        let replies = try await control.pipeline(commands)
-        let deadByKind = Dictionary(grouping: parseDead(replies.last!), by: \.kind).mapValues(\.count)
+        let replies = try await control.pipeline(calls: commands.map { .command($0) }
+            + [.script(Scripts.deadCounts, keys: [keys.dead, keys.deadCounts], args: [])])
+        if let error = replies.last?.errorMessage { throw RedisError(.reply, "reading dead-letter counts failed: \(error)") }
+        let deadByKind = pairs(replies.last!)
         return kinds.enumerated().map { index, kind in
             let base = index * 4
             var status = KindStatus(kind: kind.rawValue)
@@ -240,7 +326,7 @@ public struct RedisJobQueue: JobQueue {
             status.processed = Int(counters["processed"] ?? "") ?? 0
             status.retried = Int(counters["retried"] ?? "") ?? 0
             status.failed = Int(counters["failed"] ?? "") ?? 0
-            status.deadLettered = deadByKind[kind.rawValue] ?? 0
+            status.deadLettered = Int(deadByKind[kind.rawValue] ?? "") ?? 0
             return status
         }
     }
@@ -257,10 +343,10 @@ public struct RedisJobQueue: JobQueue {
     }
 
     public func retryDead(ids: [String]) async throws -> Int {
-        var count = 0
-        for id in ids {
-            let reply = try await control.send(["XRANGE", keys.dead, id, id])
-            guard let job = parseDead(reply).first else { continue }
+        guard !ids.isEmpty else { return 0 }
+        let entries = try await control.pipeline(ids.map { ["XRANGE", keys.dead, $0, $0] })
+        let calls = entries.compactMap { reply -> (RedisScript, [String], [String])? in
+            guard let job = parseDead(reply).first else { return nil }
             var message = job.message
             var seller: SellerID?
             if case var .success(envelope) = JobEnvelope.decode(message) {
@@ -269,15 +355,20 @@ public struct RedisJobQueue: JobQueue {
                 seller = envelope.seller
             }
             let target = seller.map { keys.routed(to: $0) } ?? keys
-            let moved = try await control.eval(Scripts.retryDead, keys: [keys.dead, target.stream(JobKind(rawValue: job.kind))], args: [id, message])
-            count += moved.int ?? 0
+            return (Scripts.retryDead, [keys.dead, target.stream(JobKind(rawValue: job.kind)), keys.deadCounts], [job.deadID, message])
         }
-        return count
+        let moved = try await control.evalPipeline(calls)
+        if let error = moved.compactMap(\.errorMessage).first { throw RedisError(.reply, "retrying dead jobs failed: \(error)") }
+        return moved.compactMap(\.int).reduce(0, +)
     }
 
     public func dropDead(ids: [String]) async throws -> Int {
-        guard !ids.isEmpty else { return 0 }
-        return try await control.send(["XDEL", keys.dead] + ids).int ?? 0
+        let calls = stride(from: 0, to: ids.count, by: Self.scriptBatch).map { start in
+            (Scripts.dropDead, [keys.dead, keys.deadCounts], Array(ids[start..<min(start + Self.scriptBatch, ids.count)]))
+        }
+        let replies = try await control.evalPipeline(calls)
+        if let error = replies.compactMap(\.errorMessage).first { throw RedisError(.reply, "dropping dead jobs failed: \(error)") }
+        return replies.compactMap(\.int).reduce(0, +)
     }
 
     public func dropJobs(of seller: SellerID, kinds: [JobKind]) async throws -> Int {
@@ -318,12 +409,23 @@ public struct RedisJobQueue: JobQueue {
     }
 
     private func parseEntries(_ entries: [RedisValue], kind: JobKind) -> [Delivery] {
-        entries.compactMap { entry in
-            guard let parts = entry.array, parts.count == 2, let id = parts[0].string else { return nil }
-            let fields = pairs(parts[1])
-            let raw = fields["job"] ?? fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            return Delivery(kind: kind, receipt: id, raw: raw)
+        var out: [Delivery] = []
+        out.reserveCapacity(entries.count)
+        for entry in entries {
+            guard case let .array(parts) = entry, parts.count == 2, let id = parts[0].string else { continue }
+            // The `job` field, read without building a dictionary per entry (this runs for every job).
+            var raw: String?
+            if case let .array(fields) = parts[1] {
+                var i = 0
+                while i + 1 < fields.count {
+                    if case let .bulk(name) = fields[i], name.elementsEqual("job".utf8) { raw = fields[i + 1].string }
+                    i += 2
+                }
+            }
+            let message = raw ?? pairs(parts[1]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            out.append(Delivery(kind: kind, receipt: id, raw: message))
         }
+        return out
     }
 
     private func parseDead(_ reply: RedisValue) -> [DeadJob] {
@@ -345,5 +447,35 @@ public struct RedisJobQueue: JobQueue {
             i += 2
         }
         return out
+    }
+}
+
+/// Latency histogram increments of one kind within a settled batch (one bucket per job, plus sum and count).
+struct LatencyTally {
+    private static let fields = RedisKeys.latencyBounds.map { RedisKeys.latencyField(seconds: $0) }
+    private var buckets = [Int](repeating: 0, count: RedisKeys.latencyBounds.count)
+    private var sumMs = 0
+    private var count = 0
+
+    mutating func add(milliseconds ms: Int) {
+        let seconds = Double(ms) / 1000
+        buckets[RedisKeys.latencyBounds.firstIndex { seconds <= $0 } ?? buckets.count - 1] += 1
+        sumMs += ms
+        count += 1
+    }
+
+    /// Appends the field count and then (field, increment) pairs, as ``Scripts/settle`` reads them.
+    func appendFields(to args: inout [String]) {
+        guard count > 0 else {
+            args.append("0")
+            return
+        }
+        let used = buckets.indices.filter { buckets[$0] > 0 }
+        args.append(String(used.count + 2))
+        for index in used {
+            args.append(LatencyTally.fields[index])
+            args.append(String(buckets[index]))
+        }
+        args.append(contentsOf: ["sum_ms", String(sumMs), "count", String(count)])
     }
 }

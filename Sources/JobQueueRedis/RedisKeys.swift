@@ -11,6 +11,7 @@ import JobQueue
 /// | `{optmazon:0}:stream:<kind>` | stream, group `workers` | jobs ready to run (field `job` = envelope JSON) |
 /// | `{optmazon:0}:delayed:<kind>` | sorted set, score = due time (ms, Redis clock) | retries, lock deferrals, `--at` jobs |
 /// | `{optmazon:0}:dead` | stream, capped | dead-lettered jobs with their error |
+/// | `{optmazon:0}:dead:count` | hash | kind → entries of that kind in the dead-letter stream (kept by the scripts that add or remove them) |
 /// | `{optmazon:0}:unique:<key>` | string with TTL | unique-job key → job id |
 /// | `{optmazon:0}:lock:<seller>` | string with TTL | per-seller exclusivity lock → holder token |
 /// | `{optmazon:0}:waiting:<seller>` | list | jobs parked behind the seller's lock, handed over on release |
@@ -60,6 +61,8 @@ public struct RedisKeys: Sendable, Equatable {
     public func stream(_ kind: JobKind) -> String { "\(tag):stream:\(kind.rawValue)" }
     public func delayed(_ kind: JobKind) -> String { "\(tag):delayed:\(kind.rawValue)" }
     public var dead: String { "\(tag):dead" }
+    /// Dead-letter entries per kind (field = kind), so `status` need not read the dead-letter stream.
+    public var deadCounts: String { "\(tag):dead:count" }
     public func unique(_ key: String) -> String { "\(tag):unique:\(key)" }
     public func lock(_ seller: SellerID) -> String { "\(tag):lock:\(seller.rawValue)" }
     /// Jobs parked while their seller's lock is held, in arrival order (`kind|envelope`).

@@ -43,6 +43,11 @@ public final class RedisClient: @unchecked Sendable {
         return try await run { connection throws(RedisError) in try connection.pipeline(commands) }
     }
 
+    /// Runs `body` with this client's connection, on its queue (for helpers of this module).
+    func withConnection(_ body: @escaping @Sendable (RedisConnection) throws(RedisError) -> [RedisValue]) async throws -> [RedisValue] {
+        try await run(body)
+    }
+
     /// Drops the connection; the next command reconnects.
     public func disconnect() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -7,9 +7,10 @@ import Foundation
 /// ``RedisClient`` confines each connection to its own serial dispatch queue.
 final class RedisConnection {
     private var context: UnsafeMutablePointer<redisContext>
-    private var argBytes: [UInt8] = []
-    private var argOffsets: [Int] = []
-    private var argLengths: [Int] = []
+    /// The protocol text of the pipeline being sent, reused between pipelines.
+    private var buffer: [UInt8] = []
+    /// SHA1s of the scripts this connection has seen the server run, so they can be sent as EVALSHA.
+    var knownScripts: Set<String> = []
 
     /// Connects, authenticates and selects the database; throws a connection error naming the endpoint.
     init(endpoint: RedisEndpoint, timeout: TimeInterval) throws(RedisError) {
@@ -52,8 +53,30 @@ final class RedisConnection {
     }
 
     /// Sends every command, then reads every reply: one network round trip for the batch.
+    ///
+    /// The whole pipeline is written in the Redis protocol into one reused buffer and handed to
+    /// hiredis in a single append, instead of hiredis formatting each command separately.
     func pipeline(_ commands: [[String]]) throws(RedisError) -> [RedisValue] {
-        for args in commands { try append(args) }
+        buffer.removeAll(keepingCapacity: true)
+        for args in commands {
+            appendHeader(UInt8(ascii: "*"), args.count)
+            for arg in args {
+                appendHeader(UInt8(ascii: "$"), arg.utf8.count)
+                buffer.append(contentsOf: arg.utf8)
+                buffer.append(13)
+                buffer.append(10)
+            }
+        }
+        let status = buffer.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                redisAppendFormattedCommand(context, chars.baseAddress, chars.count)
+            }
+        }
+        guard status == REDIS_OK else {
+            throw RedisError(.connection, "cannot send command: \(RedisConnection.errorString(context))")
+        }
+        // A large buffer is not kept between pipelines (a big enqueue batch would pin its memory).
+        if buffer.capacity > 1 << 20 { buffer = [] }
         var replies: [RedisValue] = []
         replies.reserveCapacity(commands.count)
         for _ in commands {
@@ -68,28 +91,19 @@ final class RedisConnection {
         return replies
     }
 
-    private func append(_ args: [String]) throws(RedisError) {
-        argBytes.removeAll(keepingCapacity: true)
-        argOffsets.removeAll(keepingCapacity: true)
-        argLengths.removeAll(keepingCapacity: true)
-        for arg in args {
-            argOffsets.append(argBytes.count)
-            argBytes.append(contentsOf: arg.utf8)
-            argLengths.append(argBytes.count - argOffsets.last!)
-        }
-        argBytes.append(0)
-        let status: Int32 = argBytes.withUnsafeBufferPointer { bytes in
-            let base = UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var pointers: [UnsafePointer<CChar>?] = argOffsets.map { base + $0 }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                argLengths.withUnsafeBufferPointer { lengths in
-                    redisAppendCommandArgv(context, Int32(args.count), argv.baseAddress, lengths.baseAddress)
-                }
-            }
-        }
-        guard status == REDIS_OK else {
-            throw RedisError(.connection, "cannot send command: \(RedisConnection.errorString(context))")
-        }
+    /// Appends `*count\r\n` or `$length\r\n`.
+    private func appendHeader(_ kind: UInt8, _ value: Int) {
+        buffer.append(kind)
+        var divisor = 1
+        while divisor <= value / 10 { divisor *= 10 }
+        var rest = value
+        repeat {
+            buffer.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        } while divisor > 0
+        buffer.append(13)
+        buffer.append(10)
     }
 
     private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> RedisValue {

@@ -8,6 +8,9 @@ import Redis
 /// Measures the queue end to end with real worker processes (`optmazon-queue-probe --noop`).
 ///
 /// Every guarantee stays on: consumer-group leases, per-seller locks, batched acks, heartbeats.
+/// The headline figure is "end to end": jobs enqueued while the workers run, so the enqueuer,
+/// Redis and the workers share the machine's cores. The pre-filled drain figures measure the
+/// workers alone on a queue filled beforehand.
 enum QueueBench {
     static func run(redisURL: String, jobs: Int, binDirectory: URL) async throws -> [String] {
         let endpoint = try RedisEndpoint(url: redisURL)
@@ -21,6 +24,11 @@ enum QueueBench {
             lines.append(String(format: "end to end, %d worker process%@: %.0f jobs/s (%d no-op jobs over %d sellers, enqueued while workers run)",
                                 workers, workers == 1 ? "" : "es", result.rate, jobs, sellers(for: jobs)))
             lines.append(String(format: "peak RSS of a busy worker (%d process%@): %.1f MB", workers, workers == 1 ? "" : "es", result.busyRSS))
+        }
+        for workers in [1, 2] {
+            let rate = try await measurePrefilledDrain(endpoint: endpoint, jobs: jobs, workers: workers, binDirectory: binDirectory)
+            lines.append(String(format: "drain of a pre-filled queue, %d worker process%@: %.0f jobs/s (%d no-op jobs enqueued before the workers started; timed from the first completed job)",
+                                workers, workers == 1 ? "" : "es", rate, jobs))
         }
         let idle = try await measureIdleRSS(endpoint: endpoint, binDirectory: binDirectory)
         lines.append(String(format: "RSS of an idle worker: %.1f MB", idle))
@@ -79,6 +87,32 @@ enum QueueBench {
         processes.forEach { $0.waitUntilExit() }
         try await deleteKeys(endpoint, prefix: prefix)
         return (rate, peak)
+    }
+
+    /// Jobs completed per second by workers started on a full queue, from their first completed job
+    /// (so process start-up is not counted) until the last.
+    private static func measurePrefilledDrain(endpoint: RedisEndpoint, jobs: Int, workers: Int, binDirectory: URL) async throws -> Double {
+        let prefix = "bench-prefilled-\(UUID().uuidString.prefix(6))"
+        let queue = makeQueue(endpoint, prefix: prefix)
+        try await queue.prepare(kinds: [.fetch])
+        let all = requests(jobs)
+        for chunk in stride(from: 0, to: all.count, by: 500) {
+            _ = try await queue.enqueue(batch: Array(all[chunk..<min(chunk + 500, all.count)]))
+        }
+        let processes = try (0..<workers).map { _ in try startWorker(endpoint: endpoint, prefix: prefix, binDirectory: binDirectory) }
+        defer { processes.forEach { $0.terminate() } }
+        var first: (at: Date, processed: Int)?
+        try await waitUntil(timeout: 600, every: 0.005) {
+            let processed = try await queue.status(kinds: [.fetch])[0].processed
+            if first == nil, processed > 0 { first = (Date(), processed) }
+            return processed >= jobs
+        }
+        let start = first!
+        let rate = Double(jobs - start.processed) / Date().timeIntervalSince(start.at)
+        processes.forEach { $0.terminate() }
+        processes.forEach { $0.waitUntilExit() }
+        try await deleteKeys(endpoint, prefix: prefix)
+        return rate
     }
 
     private static func measureIdleRSS(endpoint: RedisEndpoint, binDirectory: URL) async throws -> Double {

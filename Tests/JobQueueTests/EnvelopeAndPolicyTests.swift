@@ -81,6 +81,9 @@ struct InMemoryWorkerTests {
         }).run()
         #expect(await attempts.count == 1)
         #expect(try await queue.deadJobs(limit: 10).first?.reason == "seller unknown")
+        #expect(try await queue.status(kinds: [.fetch]).first?.deadLettered == 1)
+        #expect(try await queue.dropDead(ids: try await queue.deadJobs(limit: 10).map(\.deadID)) == 1)
+        #expect(try await queue.status(kinds: [.fetch]).first?.deadLettered == 0, "dead counts are of jobs still dead, like Redis'")
     }
 
     @Test("a malformed message is dead-lettered and the jobs behind it still run")

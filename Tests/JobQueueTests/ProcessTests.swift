@@ -55,6 +55,20 @@ struct ProcessTests {
         try await f.cleanup()
     }
 
+    @Test("SIGTERM with a job outlasting the grace period puts the job back, leased to no one, and exits 0")
+    func graceExpiredRequeues() async throws {
+        let f = try await QueueFixture()
+        let worker = try f.startProbe(concurrency: 2, extra: ["OPTMAZON_WORKER_SHUTDOWN_GRACE": "0.5"])
+        let jobID = try await f.enqueue(seller: "GR1", args: ["sleep_ms": "20000"])
+        try await eventually("the job started") { try await f.hashInt(f.keys.probe("starts"), jobID) == 1 }
+        worker.signal(SIGTERM)
+        #expect(try await worker.wait(timeout: 15) == 0)
+        let status = try #require(try await f.queue.status(kinds: [.fetch]).first)
+        #expect(status.streamLength == 1 && status.pending == 0, "the job is back in the stream: \(status)")
+        #expect(try await f.hashInt(f.keys.probe("done"), jobID) == 0)
+        try await f.cleanup()
+    }
+
     @Test("two worker processes never run two jobs of one seller at once")
     func exclusivityAcrossProcesses() async throws {
         let f = try await QueueFixture()
