@@ -84,7 +84,9 @@ struct AdvertisingRules {
         var orderValue: Double
     }
 
-    func run(_ input: AnalysisInput) -> (recommendations: [Recommendation], alerts: [Alert]) {
+    /// Appends the family's recommendations to `recs` (in place: copying ten thousand findings into the
+    /// caller's list was a visible cost) and returns its alerts.
+    func run(_ input: AnalysisInput, appendingTo recs: inout [Recommendation]) -> [Alert] {
         let end = unsettledFrom
         let start = end.adding(days: -config.adsLookbackDays)
         let recentStart = end.adding(days: -config.acosRecentDays)
@@ -97,8 +99,8 @@ struct AdvertisingRules {
         var targets: [String: AdTarget] = [:]
         for t in input.targets where targets[t.targetID].map({ t.day >= $0.day }) ?? true { targets[t.targetID] = t }
 
-        // One hash lookup per row: rows are summed per target (or per campaign for campaign-level rows),
-        // and ad group and campaign totals are derived afterwards.
+        // Rows are summed per target (or per campaign for campaign-level rows) in slots, and ad group and
+        // campaign totals are derived afterwards.
         struct Sums {
             var campaignID: String
             var adGroupID: String
@@ -110,29 +112,43 @@ struct AdvertisingRules {
         var campaignSums: [Sums] = []
         let endN = end.ordinal, startN = start.ordinal, recentN = recentStart.ordinal, baselineN = baselineStart.ordinal
         let earliestN = min(startN, baselineN)
-        for row in input.adMetrics {
-            let dayN = row.day.ordinal
-            guard dayN < endN, dayN >= earliestN else { continue }
-            let s = AdStats(impressions: row.impressions, clicks: row.clicks, cost: row.cost, orders: row.purchases, sales: row.sales)
-            let i: Int
-            if row.targetID.isEmpty {
-                if let known = campaignSlot[row.campaignID] { i = known } else {
-                    i = campaignSums.count
-                    campaignSlot[row.campaignID] = i
-                    campaignSums.append(Sums(campaignID: row.campaignID, adGroupID: ""))
+        // Reports list a target's days together, so the previous row's target usually answers without hashing.
+        // Rows are read in place through the buffer: copying each row retained and released its four strings.
+        var lastTargetID = "", lastTargetSlot = -1
+        input.adMetrics.withUnsafeBufferPointer { rows in
+            for k in rows.indices {
+                let dayN = rows[k].day.ordinal
+                guard dayN < endN, dayN >= earliestN else { continue }
+                let row = UnsafePointer(rows.baseAddress! + k)
+                let s = AdStats(impressions: row.pointee.impressions, clicks: row.pointee.clicks, cost: row.pointee.cost,
+                                orders: row.pointee.purchases, sales: row.pointee.sales)
+                let inWindow = dayN >= startN, inRecent = dayN >= recentN, inBaseline = !inRecent && dayN >= baselineN
+                if row.pointee.targetID.isEmpty {
+                    let i: Int
+                    if let known = campaignSlot[row.pointee.campaignID] { i = known } else {
+                        i = campaignSums.count
+                        campaignSlot[row.pointee.campaignID] = i
+                        campaignSums.append(Sums(campaignID: row.pointee.campaignID, adGroupID: ""))
+                    }
+                    if inWindow { campaignSums[i].window.add(s) }
+                    if inRecent { campaignSums[i].recent.add(s) } else if inBaseline { campaignSums[i].baseline.add(s) }
+                    continue
                 }
-            } else {
-                if let known = slot[row.targetID] { i = known } else {
-                    i = sums.count
-                    slot[row.targetID] = i
-                    sums.append(Sums(campaignID: row.campaignID, adGroupID: row.adGroupID))
+                let i: Int
+                if lastTargetSlot >= 0, row.pointee.targetID == lastTargetID {
+                    i = lastTargetSlot
+                } else {
+                    if let known = slot[row.pointee.targetID] { i = known } else {
+                        i = sums.count
+                        slot[row.pointee.targetID] = i
+                        sums.append(Sums(campaignID: row.pointee.campaignID, adGroupID: row.pointee.adGroupID))
+                    }
+                    lastTargetID = row.pointee.targetID
+                    lastTargetSlot = i
                 }
+                if inWindow { sums[i].window.add(s) }
+                if inRecent { sums[i].recent.add(s) } else if inBaseline { sums[i].baseline.add(s) }
             }
-            func add(_ sums: inout [Sums]) {
-                if dayN >= startN { sums[i].window.add(s) }
-                if dayN >= recentN { sums[i].recent.add(s) } else if dayN >= baselineN { sums[i].baseline.add(s) }
-            }
-            if row.targetID.isEmpty { add(&campaignSums) } else { add(&sums) }
         }
         var byTarget: [String: AdStats] = [:]
         var byGroup: [String: AdStats] = [:]
@@ -159,21 +175,18 @@ struct AdvertisingRules {
         for id in byCampaign.keys.sorted() { account.add(byCampaign[id]!) }
 
         func prior(excluding own: AdStats, group: String, campaign: String) -> Prior? {
-            let levels: [(String, AdStats?)] = [("ad group", byGroup[group]), ("campaign", byCampaign[campaign]), ("account", account)]
-            for (name, stats) in levels {
-                guard let stats else { continue }
+            func level(_ name: String, _ stats: AdStats?) -> Prior? {
+                guard let stats else { return nil }
                 let parent = stats.minus(own)
-                if parent.orders >= config.priorMinOrders, parent.clicks > 0, parent.orders > 0 {
-                    return Prior(level: name, rate: Double(parent.orders) / Double(parent.clicks),
-                                 orderValue: parent.sales / Double(parent.orders))
-                }
+                guard parent.orders >= config.priorMinOrders, parent.clicks > 0, parent.orders > 0 else { return nil }
+                return Prior(level: name, rate: Double(parent.orders) / Double(parent.clicks),
+                             orderValue: parent.sales / Double(parent.orders))
             }
-            return nil
+            return level("ad group", byGroup[group]) ?? level("campaign", byCampaign[campaign]) ?? level("account", account)
         }
 
-        func enabled(_ state: String) -> Bool { state.lowercased() == "enabled" }
+        func enabled(_ state: String) -> Bool { state == "ENABLED" || state == "enabled" || state.lowercased() == "enabled" }
         let window = "\(start.rawValue) to \(end.adding(days: -1).rawValue)"
-        var recs: [Recommendation] = []
 
         // Bids.
         for target in targets.values where target.kind != .negativeKeyword && enabled(target.state) {
@@ -190,38 +203,70 @@ struct AdvertisingRules {
         }
 
         // Search terms: negatives and harvesting.
-        // One hash lookup per row into a slot; stats live in arrays indexed by slot.
+        // Rows are summed into slots per campaign, ad group and normalized term; stats live in arrays by slot.
         struct TermKey: Hashable { var campaign: String, group: String, term: String }
         var termSlot: [TermKey: Int] = [:]
         var termOrder: [TermKey] = []
         var termStatsList: [AdStats] = []
         var termOnlyExact: [Bool] = []
         var normalizedTerms: [String: String] = [:]
-        for row in input.searchTerms {
-            let dayN = row.day.ordinal
-            guard dayN < endN, dayN >= startN else { continue }
-            let term: String
-            if let known = normalizedTerms[row.searchTerm] {
-                term = known
-            } else {
-                term = Text.words(row.searchTerm).joined(separator: " ")
-                normalizedTerms[row.searchTerm] = term
+        // Slot by the row's own campaign, ad group and unnormalized term (-1: normalizes to nothing), so a
+        // repeated row costs one lookup instead of normalizing the term and hashing the normalized key.
+        var rawSlot: [TermKey: Int] = [:]
+        // Reports list an ad group's rows together: the terms seen since the ad group last changed answer
+        // most rows by a short scan, before any hashing.
+        var runCampaign = "", runGroup = ""
+        var runTerms: [(term: String, slot: Int)] = []
+        // Rows are read in place; a row is copied only once it falls inside the window.
+        input.searchTerms.withUnsafeBufferPointer { rows in
+            for k in rows.indices {
+                let dayN = rows[k].day.ordinal
+                guard dayN < endN, dayN >= startN else { continue }
+                let row = UnsafePointer(rows.baseAddress! + k).pointee
+                if row.adGroupID != runGroup || row.campaignID != runCampaign {
+                    runCampaign = row.campaignID
+                    runGroup = row.adGroupID
+                    runTerms.removeAll(keepingCapacity: true)
+                }
+                let i: Int
+                if let run = runTerms.first(where: { $0.term == row.searchTerm }) {
+                    guard run.slot >= 0 else { continue }
+                    i = run.slot
+                } else if let known = rawSlot[TermKey(campaign: row.campaignID, group: row.adGroupID, term: row.searchTerm)] {
+                    if runTerms.count < 16 { runTerms.append((row.searchTerm, known)) }
+                    guard known >= 0 else { continue }
+                    i = known
+                } else {
+                    let raw = TermKey(campaign: row.campaignID, group: row.adGroupID, term: row.searchTerm)
+                    let term: String
+                    if let known = normalizedTerms[row.searchTerm] {
+                        term = known
+                    } else {
+                        term = Text.words(row.searchTerm).joined(separator: " ")
+                        normalizedTerms[row.searchTerm] = term
+                    }
+                    guard !term.isEmpty else {
+                        rawSlot[raw] = -1
+                        if runTerms.count < 16 { runTerms.append((row.searchTerm, -1)) }
+                        continue
+                    }
+                    let key = TermKey(campaign: row.campaignID, group: row.adGroupID, term: term)
+                    if let known = termSlot[key] {
+                        i = known
+                    } else {
+                        i = termOrder.count
+                        termSlot[key] = i
+                        termOrder.append(key)
+                        termStatsList.append(AdStats())
+                        termOnlyExact.append(true)
+                    }
+                    rawSlot[raw] = i
+                    if runTerms.count < 16 { runTerms.append((row.searchTerm, i)) }
+                }
+                termStatsList[i].add(impressions: row.impressions, clicks: row.clicks, cost: row.cost,
+                                     orders: row.purchases, sales: row.sales)
+                if termOnlyExact[i], row.matchType != "EXACT", row.matchType.uppercased() != "EXACT" { termOnlyExact[i] = false }
             }
-            guard !term.isEmpty else { continue }
-            let key = TermKey(campaign: row.campaignID, group: row.adGroupID, term: term)
-            let i: Int
-            if let known = termSlot[key] {
-                i = known
-            } else {
-                i = termOrder.count
-                termSlot[key] = i
-                termOrder.append(key)
-                termStatsList.append(AdStats())
-                termOnlyExact.append(true)
-            }
-            termStatsList[i].add(impressions: row.impressions, clicks: row.clicks, cost: row.cost,
-                                 orders: row.purchases, sales: row.sales)
-            if termOnlyExact[i], row.matchType != "EXACT", row.matchType.uppercased() != "EXACT" { termOnlyExact[i] = false }
         }
         var negatives = Set<String>()
         var exactKeywords = Set<String>()
@@ -243,10 +288,12 @@ struct AdvertisingRules {
             let campaignName = campaigns[key.campaign]?.name ?? key.campaign
             let isProduct = Text.isASIN(key.term)
             let parentPrior = prior(excluding: AdStats(), group: key.group, campaign: key.campaign)
-            var evidence = [Evidence("search term", key.term), Evidence("campaign", campaignName), Evidence("ad group", groupName),
-                            Evidence("clicks", String(s.clicks)), Evidence("orders", String(s.orders)),
-                            Evidence("spend", Fmt.money(s.cost)), Evidence("sales", Fmt.money(s.sales)),
-                            Evidence("window", window), Evidence("unsettled days ignored", String(config.unsettledDays))]
+            func baseEvidence() -> [Evidence] {
+                [Evidence("search term", key.term), Evidence("campaign", campaignName), Evidence("ad group", groupName),
+                 Evidence("clicks", String(s.clicks)), Evidence("orders", String(s.orders)),
+                 Evidence("spend", Fmt.money(s.cost)), Evidence("sales", Fmt.money(s.sales)),
+                 Evidence("window", window), Evidence("unsettled days ignored", String(config.unsettledDays))]
+            }
             if s.orders == 0 {
                 let minClicks = isProduct ? config.negativeProductMinClicks : config.negativeMinClicks
                 guard s.clicks >= minClicks, s.cost >= config.negativeMinSpend,
@@ -255,6 +302,7 @@ struct AdvertisingRules {
                       !exactInGroup.contains(key.group + "\u{1F}" + key.term) else { continue }
                 let rate = parentPrior?.rate ?? 0
                 let chance = rate > 0 ? pow1m(rate, s.clicks) : 1
+                var evidence = baseEvidence()
                 evidence += [Evidence("click threshold", String(minClicks)), Evidence("spend threshold", Fmt.money(config.negativeMinSpend)),
                              Evidence("parent conversion rate", parentPrior.map { Fmt.pct($0.rate) + " (" + $0.level + ")" } ?? "none"),
                              Evidence("chance of 0 orders at parent rate", Fmt.pct(chance))]
@@ -279,6 +327,7 @@ struct AdvertisingRules {
                                                      weight: config.aovPriorOrders)
                 let raw = BidMath.targetBid(targetACoSPercent: settings.targetACoS, conversionRate: cvr, orderValue: aov)
                 let bid = (min(max(raw, settings.minBid), settings.maxBid) * 100).rounded() / 100
+                var evidence = baseEvidence()
                 evidence += [Evidence("ACoS", Fmt.num(acos, 1) + "%"), Evidence("harvest ACoS limit", Fmt.num(config.harvestMaxACoSPercent, 1) + "%"),
                              Evidence("smoothed conversion rate", Fmt.pct(cvr)), Evidence("smoothed order value", Fmt.money(aov)),
                              Evidence("target ACoS", Fmt.num(settings.targetACoS, 1) + "%"), Evidence("starting bid", Fmt.money(bid))]
@@ -316,7 +365,7 @@ struct AdvertisingRules {
                            Evidence("recent window", "\(recentStart.rawValue) to \(end.adding(days: -1).rawValue)"),
                            Evidence("baseline window", "\(baselineStart.rawValue) to \(recentStart.adding(days: -1).rawValue)")]))
         }
-        return (recs, alerts)
+        return alerts
     }
 
     /// `(1 − p)^n`: the chance of no order in `n` clicks at conversion rate `p` (§2.3 [44]).

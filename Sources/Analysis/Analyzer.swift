@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 
 /// Turns one seller's snapshots and history into explainable recommendations, alert candidates and
 /// listing quality scores.
@@ -16,7 +17,9 @@ public struct Analyzer: Sendable {
     public func analyze(_ input: AnalysisInput) -> AnalysisResult {
         var prepared = prepare(input)
         let rewriter = RuleBasedRewriter(config: config)
-        let rewrites = prepared.requests.map { rewriter.rewriteNow($0) }
+        let rewrites = prepared.requests.indices.map {
+            rewriter.rewriteNow(prepared.requests[$0], rejectedReason: nil, words: prepared.requestWords[$0])
+        }
         return finish(&prepared, rewrites: rewrites, input: input)
     }
 
@@ -42,7 +45,9 @@ public struct Analyzer: Sendable {
             rewrites += answers
             start += chunk.count
         }
-        rewrites += prepared.requests.dropFirst(external.count).map { local.rewriteNow($0) }
+        rewrites += prepared.requests.indices.dropFirst(external.count).map {
+            local.rewriteNow(prepared.requests[$0], rejectedReason: nil, words: prepared.requestWords[$0])
+        }
         return finish(&prepared, rewrites: rewrites, input: input)
     }
 
@@ -52,6 +57,8 @@ public struct Analyzer: Sendable {
         var scores: [ListingQualityScore] = []
         /// Worst score first.
         var requests: [RewriteRequest] = []
+        /// The words of each request's current content, index for index.
+        var requestWords: [ContentWords] = []
     }
 
     /// Newest entry per key: latest day wins, ties broken by `tieBreak` so input order never matters.
@@ -80,14 +87,24 @@ public struct Analyzer: Sendable {
         let ownBrands = brandSet.sorted()
         let competitorBrands = Array(Set(input.competitorBrands.map(Text.squeeze).filter { !$0.isEmpty })).sorted()
         let validator = ListingValidator(config: config)
+        // Own and competitor brands as word runs: the same for every listing (`ListingValidator.brandPhrases`).
+        var brandPhrases: [[String]] = []
+        for b in ownBrands + competitorBrands {
+            let w = Text.words(b)
+            if !w.isEmpty, !brandPhrases.contains(w) { brandPhrases.append(w) }
+        }
 
         // Family 1: listing quality.
         var violationsBySKU: [String: [ListingViolation]] = [:]
         var scoreBySKU: [String: Double] = [:]
+        var wordsBySKU: [String: ContentWords] = [:]
         for sku in skus {
             let listing = listings[sku]!
             let context = ListingContext(ownBrands: ownBrands, competitorBrands: competitorBrands, productType: listing.productType)
-            let violations = validator.validate(ListingContent(listing), context: context)
+            let content = ListingContent(listing)
+            let words = ContentWords(content)
+            wordsBySKU[sku] = words
+            let violations = validator.validate(content, words: words, context: context, brands: brandPhrases)
             let (score, components) = validator.score(violations)
             violationsBySKU[sku] = violations
             scoreBySKU[sku] = score
@@ -118,11 +135,6 @@ public struct Analyzer: Sendable {
             for sku in skus { let asin = listings[sku]!.asin; if m[asin] == nil { m[asin] = sku } }
             return m
         }()
-        var brandPhrases: [[String]] = []
-        for b in ownBrands + competitorBrands {
-            let w = Text.words(b)
-            if !w.isEmpty, !brandPhrases.contains(w) { brandPhrases.append(w) }
-        }
         let sqpRules = SearchQueryRules(config: config, day: day, brandPhrases: brandPhrases)
         let funnels = QueryFunnel.aggregate(input.searchQueries, since: day.adding(days: -7 * config.sqpLookbackWeeks))
         var funnelsByASIN: [String: [QueryFunnel]] = [:]
@@ -131,10 +143,10 @@ public struct Analyzer: Sendable {
         for asin in funnelsByASIN.keys.sorted() {
             guard let sku = primarySKU[asin], let listing = listings[sku] else { continue }
             let mine = funnelsByASIN[asin]!
-            let stems = SearchQueryRules.listingStems(ListingContent(listing))
+            let stems = wordsBySKU[sku]!.allStems
             let gaps = sqpRules.keywordGaps(funnels: mine, listing: listing, stems: stems)
             gapsBySKU[sku] = gaps
-            p.recommendations += gaps.map(sqpRules.recommendation(for:))
+            for gap in gaps { p.recommendations.append(sqpRules.recommendation(for: gap)) }
             p.recommendations += sqpRules.funnelFindings(funnels: mine, listing: listing, stems: stems)
         }
 
@@ -147,9 +159,7 @@ public struct Analyzer: Sendable {
         for key in offers.keys.sorted() { p.recommendations += pricing.recommendations(for: offers[key]!) }
 
         // Family 5: advertising (and the ACoS spike alert).
-        let ads = AdvertisingRules(config: config, day: day, settings: input.settings).run(input)
-        p.recommendations += ads.recommendations
-        p.alerts += ads.alerts
+        p.alerts += AdvertisingRules(config: config, day: day, settings: input.settings).run(input, appendingTo: &p.recommendations)
 
         // Family 6: change detection.
         let detector = ChangeDetector(config: config, day: day)
@@ -178,6 +188,7 @@ public struct Analyzer: Sendable {
                 asin: listing.asin, sku: sku, brand: listing.brand, current: ListingContent(listing),
                 context: ListingContext(ownBrands: ownBrands, competitorBrands: competitorBrands, productType: listing.productType),
                 keywordGaps: gaps, violations: violationsBySKU[sku] ?? []))
+            p.requestWords.append(wordsBySKU[sku]!)
         }
         return p
     }
@@ -205,7 +216,9 @@ public struct Analyzer: Sendable {
                 evidence: evidence, confidence: r.source == "rules" ? 0.9 : 0.7,
                 expectedImpact: "a compliant listing avoids suppression and indexes \(r.keywordsAdded.count) more converting words"))
         }
-        let recommendations = Self.sortedRecommendations(p.recommendations)
+        var recommendations = p.recommendations
+        p.recommendations = []
+        Self.sortRecommendations(&recommendations)
         let alerts = p.alerts.sorted { a, b in
             if a.severity != b.severity { return a.severity < b.severity }
             return (a.asin, a.sku, a.kind, a.id) < (b.asin, b.sku, b.kind, b.id)
@@ -218,19 +231,57 @@ public struct Analyzer: Sendable {
     static let categoryOrder = ["listing", "keywords", "sqp", "pricing", "ads"]
 
     /// Category, severity (worst first), ASIN, SKU, rule, subject, id: sorted on precomputed UTF-8 keys,
-    /// since comparing five Strings per step made sorting 20,000 findings a visible cost.
-    static func sortedRecommendations(_ recs: [Recommendation]) -> [Recommendation] {
-        let keys = recs.map { r -> [UInt8] in
-            var key: [UInt8] = [UInt8(categoryOrder.firstIndex(of: r.category) ?? categoryOrder.count)]
-            key += r.category.utf8
-            key += [0, UInt8(r.severity.rank)]
-            for part in [r.asin, r.sku, r.ruleID, r.subject, r.id] {
-                key += part.utf8
-                key.append(0)
+    /// since comparing five Strings per step made sorting 20,000 findings a visible cost. The keys live in
+    /// one byte buffer and compare with `memcmp`, shorter first on a common prefix (as `lexicographicallyPrecedes`);
+    /// the findings are then moved into place by swaps, never copied.
+    static func sortRecommendations(_ recs: inout [Recommendation]) {
+        guard recs.count > 1 else { return }
+        var bytes: [UInt8] = []
+        var bounds: [(start: Int, count: Int)] = []
+        bounds.reserveCapacity(recs.count)
+        let severityRank = Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0, UInt8($0.rank)) })
+        recs.withUnsafeBufferPointer { buffer in
+            for i in buffer.indices {
+                let start = bytes.count
+                func add(_ part: String) {
+                    bytes.append(contentsOf: part.utf8)
+                    bytes.append(0)
+                }
+                bytes.append(UInt8(categoryOrder.firstIndex(of: buffer[i].category) ?? categoryOrder.count))
+                add(buffer[i].category)
+                bytes.append(severityRank[buffer[i].severity]!)
+                add(buffer[i].asin)
+                add(buffer[i].sku)
+                add(buffer[i].ruleID)
+                add(buffer[i].subject)
+                add(buffer[i].id)
+                bounds.append((start, bytes.count - start))
             }
-            return key
         }
-        return recs.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }.map { recs[$0] }
+        let order = bytes.withUnsafeBufferPointer { buffer -> [Int] in
+            let base = buffer.baseAddress!
+            return recs.indices.sorted { a, b in
+                let ka = bounds[a], kb = bounds[b]
+                let common = min(ka.count, kb.count)
+                let c = memcmp(base + ka.start, base + kb.start, common)
+                return c != 0 ? c < 0 : ka.count < kb.count
+            }
+        }
+        // Position k takes the finding at order[k]: follow each cycle of the permutation with swaps.
+        // (Swapping in the unsafe buffer moves elements; Array.swapAt copies and releases them.)
+        var placed = [Bool](repeating: false, count: recs.count)
+        recs.withUnsafeMutableBufferPointer { buffer in
+            for start in buffer.indices where !placed[start] {
+                var k = start
+                while true {
+                    placed[k] = true
+                    let next = order[k]
+                    if next == start { break }
+                    buffer.swapAt(k, next)
+                    k = next
+                }
+            }
+        }
     }
 
     /// How sure a content rule is: measured limits are facts, word lists can misfire.

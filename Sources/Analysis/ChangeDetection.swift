@@ -4,8 +4,8 @@ import Domain
 public enum TextDiff {
     /// Word-level diff in `git --word-diff` style: `[-removed-]{+added+}` around unchanged words.
     public static func words(_ old: String, _ new: String) -> String {
-        let a = old.split(whereSeparator: { $0.isWhitespace }).map(String.init)
-        let b = new.split(whereSeparator: { $0.isWhitespace }).map(String.init)
+        let a = Text.whitespaceTokens(old).map(String.init)
+        let b = Text.whitespaceTokens(new).map(String.init)
         // Longest common subsequence table; listing fields are a few hundred words at most.
         var lcs = Array(repeating: Array(repeating: 0, count: b.count + 1), count: a.count + 1)
         if !a.isEmpty, !b.isEmpty {
@@ -80,7 +80,7 @@ struct ChangeDetector {
 
     func listingChanges(new: ListingSnapshot, old: ListingSnapshot?) -> [Alert] {
         var out: [Alert] = []
-        let base = [Evidence("status", new.status.joined(separator: ", ").isEmpty ? "none" : new.status.joined(separator: ", "))]
+        var base: [Evidence] { [Evidence("status", new.status.joined(separator: ", ").isEmpty ? "none" : new.status.joined(separator: ", "))] }
         if Self.isSuppressed(new), old.map({ !Self.isSuppressed($0) }) ?? true {
             let codes = new.issues.filter { Self.suppressionCodes.contains($0.code.uppercased()) }.map(\.code)
             out.append(alert("listing.suppressed", .critical, asin: new.asin, sku: new.sku, subject: "status",
@@ -93,21 +93,24 @@ struct ChangeDetector {
                              evidence: base + [Evidence("previous status", old.status.joined(separator: ", "))]))
         }
         guard let old else { return out }
-        if Text.squeeze(old.title) != Text.squeeze(new.title) {
+        // Byte-identical text (the usual case) squeezes identically: compare squeezed forms only when it differs.
+        func changed(_ a: String, _ b: String) -> Bool { !Text.sameBytes(a, b) && Text.squeeze(a) != Text.squeeze(b) }
+        if changed(old.title, new.title) {
             out.append(alert("listing.title.changed", .medium, asin: new.asin, sku: new.sku, subject: "title",
                              summary: "title of \(new.sku) changed (by the seller, Amazon or another contributor)",
                              diff: "- " + old.title + "\n+ " + new.title + "\n~ " + TextDiff.words(old.title, new.title),
                              evidence: [Evidence("old characters", String(old.title.count)),
                                         Evidence("new characters", String(new.title.count))]))
         }
-        if old.bullets.map(Text.squeeze) != new.bullets.map(Text.squeeze) {
+        if old.bullets.count != new.bullets.count
+            || zip(old.bullets, new.bullets).contains(where: changed) {
             out.append(alert("listing.bullets.changed", .medium, asin: new.asin, sku: new.sku, subject: "bullets",
                              summary: "bullets of \(new.sku) changed",
                              diff: TextDiff.lines(old.bullets, new.bullets),
                              evidence: [Evidence("old bullets", String(old.bullets.count)),
                                         Evidence("new bullets", String(new.bullets.count))]))
         }
-        if Text.squeeze(old.backendKeywords) != Text.squeeze(new.backendKeywords) {
+        if changed(old.backendKeywords, new.backendKeywords) {
             out.append(alert("listing.backend.changed", .medium, asin: new.asin, sku: new.sku, subject: "backend",
                              summary: "backend search terms of \(new.sku) changed",
                              diff: "- " + old.backendKeywords + "\n+ " + new.backendKeywords + "\n~ "
@@ -115,7 +118,7 @@ struct ChangeDetector {
                              evidence: [Evidence("old bytes", String(old.backendKeywords.utf8.count)),
                                         Evidence("new bytes", String(new.backendKeywords.utf8.count))]))
         }
-        if Text.squeeze(old.description) != Text.squeeze(new.description) {
+        if changed(old.description, new.description) {
             out.append(alert("listing.description.changed", .low, asin: new.asin, sku: new.sku, subject: "description",
                              summary: "description of \(new.sku) changed",
                              diff: TextDiff.words(old.description, new.description),
@@ -223,16 +226,37 @@ struct ChangeDetector {
     func trafficAlerts(_ rows: [SalesTrafficRow], skuByASIN: [String: String]) -> [Alert] {
         let recentStart = day.adding(days: -config.trafficRecentDays + 1)
         let baselineStart = recentStart.adding(days: -config.trafficBaselineDays)
-        var recent: [String: TrafficWindow] = [:]
-        var baseline: [String: TrafficWindow] = [:]
+        // Windows per ASIN in slots (a window with no days has no rows); reports list an ASIN's days
+        // together, so the previous row's ASIN usually answers without hashing.
+        var slot: [String: Int] = [:]
+        var asins: [String] = []
+        var recent: [TrafficWindow] = []
+        var baseline: [TrafficWindow] = []
+        var lastASIN = "", lastSlot = -1
         for row in rows where row.day <= day && row.day >= baselineStart {
-            if row.day >= recentStart { recent[row.asin, default: TrafficWindow()].add(row) }
-            else { baseline[row.asin, default: TrafficWindow()].add(row) }
+            let i: Int
+            if lastSlot >= 0, row.asin == lastASIN {
+                i = lastSlot
+            } else {
+                if let known = slot[row.asin] {
+                    i = known
+                } else {
+                    i = asins.count
+                    slot[row.asin] = i
+                    asins.append(row.asin)
+                    recent.append(TrafficWindow())
+                    baseline.append(TrafficWindow())
+                }
+                lastASIN = row.asin
+                lastSlot = i
+            }
+            if row.day >= recentStart { recent[i].add(row) } else { baseline[i].add(row) }
         }
         var out: [Alert] = []
         let windows = "\(recentStart.rawValue)…\(day.rawValue) vs \(baselineStart.rawValue)…\(recentStart.adding(days: -1).rawValue)"
-        for asin in recent.keys.sorted() {
-            guard let r = recent[asin], let b = baseline[asin], r.days >= 3, b.days >= 7 else { continue }
+        for i in asins.indices.filter({ recent[$0].days > 0 }).sorted(by: { asins[$0] < asins[$1] }) {
+            let asin = asins[i], r = recent[i], b = baseline[i]
+            guard r.days >= 3, b.days >= 7 else { continue }
             let sku = skuByASIN[asin] ?? ""
             let drop = b.buyBoxPercentage - r.buyBoxPercentage
             if drop >= config.buyBoxPercentageDropPoints {

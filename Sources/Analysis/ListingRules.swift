@@ -57,6 +57,49 @@ public struct ListingContext: Codable, Hashable, Sendable {
     }
 }
 
+/// The words of a listing's title, bullets and backend terms with their stems, cut once per content and
+/// shared by the validator, the keyword-gap matching and the rewriter: each used to tokenize the same text
+/// again, several times per listing, which was a visible share of analyzing 2,000 listings.
+struct ContentWords {
+    var title: [String]
+    var titleStems: [String]
+    var bullets: [[String]]
+    var bulletStems: [[String]]
+    var backend: [String]
+    var backendStems: [String]
+    /// Stems of the title and bullet words: what a shopper sees on the page.
+    var visibleStems: Set<String>
+
+    init(_ content: ListingContent) {
+        self.init(title: Text.words(content.title), bullets: content.bullets.map(Text.words),
+                  backend: Text.words(content.backendKeywords))
+    }
+
+    init(title: [String], bullets: [[String]], backend: [String]) {
+        let titleStems = title.map(Text.stem)
+        let bulletStems = bullets.map { $0.map(Text.stem) }
+        var visible = Set(titleStems)
+        for stems in bulletStems { visible.formUnion(stems) }
+        self.init(title: title, titleStems: titleStems, bullets: bullets, bulletStems: bulletStems, backend: backend,
+                  visibleStems: visible)
+    }
+
+    /// Words whose title and bullet stems are already known (the rewriter has them at hand).
+    init(title: [String], titleStems: [String], bullets: [[String]], bulletStems: [[String]], backend: [String],
+         visibleStems: Set<String>) {
+        self.title = title
+        self.titleStems = titleStems
+        self.bullets = bullets
+        self.bulletStems = bulletStems
+        self.backend = backend
+        self.backendStems = backend.map(Text.stem)
+        self.visibleStems = visibleStems
+    }
+
+    /// Stems of every word in title, bullets and backend terms.
+    var allStems: Set<String> { visibleStems.union(backendStems) }
+}
+
 /// One broken content rule, with the numbers that show it and the fix.
 public struct ListingViolation: Codable, Hashable, Sendable, CustomStringConvertible {
     /// Stable rule id, e.g. `listing.title.length`.
@@ -101,16 +144,25 @@ public struct ListingValidator: Sendable {
     ].map { Text.words($0) }
     /// Promotional marks matched on the raw lowercased text (they are symbols, not words).
     static let promotionalMarks = ["100%", "#1 ", "#1,", "no. 1"]
+    /// `promotionalMarks` as UTF-8 bytes, in the same order.
+    static let promotionalMarkBytes: [[UInt8]] = promotionalMarks.map { Array($0.utf8) }
     /// Symbols banned in bullets since 2024-08-15 (§2.1 [7][8]); emojis are checked separately.
     static let bulletBannedSymbols: Set<Character> = ["™", "®", "€", "…", "†", "‡", "¢", "£", "¥", "©", "±", "~"]
     /// Placeholder text banned in bullets (§2.1 [7][8]).
     static let placeholders = ["n/a", "tbd", "copy pending", "not applicable"]
+    /// `placeholders` as lowercased word runs, in the same order.
+    static let placeholderPhrases: [[String]] = placeholders.map { Text.words($0) }
     /// Refund/guarantee and restricted claims banned in bullets (§2.1 [7][8]).
     static let bannedClaims: [[String]] = [
         "money back", "refund", "refunds", "guarantee", "guaranteed", "eco friendly", "environmentally friendly",
         "antimicrobial", "antibacterial", "anti bacterial", "antiviral", "anti viral", "made from bamboo",
         "bamboo based", "biodegradable", "compostable", "non toxic", "nontoxic", "fda approved",
     ].map { Text.words($0) }
+    /// First words of the title and bullet phrase lists: text without any of them matches no phrase, which
+    /// settles most texts with a few set lookups instead of a scan per phrase.
+    static let promotionalFirstWords = Set(promotionalPhrases.compactMap(\.first))
+    static let placeholderFirstWords = Set(placeholderPhrases.compactMap(\.first))
+    static let bannedClaimFirstWords = Set(bannedClaims.compactMap(\.first))
     /// Subjective and temporary words prohibited in backend terms (§2.1 [14][18]).
     static let subjectiveWords: Set<String> = [
         "best", "cheapest", "cheap", "amazing", "awesome", "great", "perfect", "top", "greatest", "incredible",
@@ -124,10 +176,22 @@ public struct ListingValidator: Sendable {
     /// Every rule `content` breaks in `fields`, in field order then rule order.
     public func validate(_ content: ListingContent, context: ListingContext,
                          fields: Set<ListingField> = Set(ListingField.allCases)) -> [ListingViolation] {
+        validate(content, words: nil, context: context, fields: fields)
+    }
+
+    /// `validate` with the content's words already cut (nil: cut them here if a checked field needs them).
+    /// `brands`, when given, are `brandPhrases(context)` worked out once by the caller.
+    func validate(_ content: ListingContent, words: ContentWords?, context: ListingContext,
+                  fields: Set<ListingField> = Set(ListingField.allCases), brands: [[String]]? = nil) -> [ListingViolation] {
         var out: [ListingViolation] = []
-        if fields.contains(.title) { out += checkTitle(content.title) }
-        if fields.contains(.bullets) { out += checkBullets(content.bullets, productType: context.productType) }
-        if fields.contains(.backend) { out += checkBackend(content, context: context) }
+        guard fields.contains(.title) || fields.contains(.bullets) || fields.contains(.backend) else {
+            if fields.contains(.description) { out += checkDescription(content.description) }
+            return out
+        }
+        let words = words ?? ContentWords(content)
+        if fields.contains(.title) { out += checkTitle(content.title, words: words.title) }
+        if fields.contains(.bullets) { out += checkBullets(content.bullets, words: words.bullets, productType: context.productType) }
+        if fields.contains(.backend) { out += checkBackend(content, words: words, context: context, brands: brands) }
         if fields.contains(.description) { out += checkDescription(content.description) }
         return out
     }
@@ -157,10 +221,10 @@ public struct ListingValidator: Sendable {
 
     // MARK: Title
 
-    func checkTitle(_ title: String) -> [ListingViolation] {
+    /// Title rules; `words` are `Text.words(title)`.
+    func checkTitle(_ title: String, words: [String]) -> [ListingViolation] {
         var out: [ListingViolation] = []
-        let trimmed = Text.squeeze(title)
-        guard !trimmed.isEmpty else {
+        guard !Text.isBlank(title) else {
             return [ListingViolation(ruleID: "listing.title.missing", field: .title, location: "title", severity: .critical,
                                      message: "the title is empty", fix: "write a title: brand, product, key attributes",
                                      evidence: [Evidence("characters", "0")])]
@@ -173,10 +237,22 @@ public struct ListingValidator: Sendable {
                 fix: "shorten the title by at least \(length - config.titleMaxCharacters) characters",
                 evidence: [Evidence("characters", String(length)), Evidence("limit", String(config.titleMaxCharacters))]))
         }
-        // Every banned character is a single Unicode scalar, so scalars (cheap) stand in for Characters.
-        let banned = Set(config.titleBannedCharacters.unicodeScalars)
+        // Every banned character is a single Unicode scalar, so scalars (cheap) stand in for Characters;
+        // in an ASCII title they are its bytes, checked against a bitmap of the ASCII banned characters.
         var found: [Unicode.Scalar] = []
-        for u in title.unicodeScalars where banned.contains(u) && !found.contains(u) { found.append(u) }
+        if Text.isASCII(title) {
+            var bannedASCII: (low: UInt64, high: UInt64) = (0, 0)
+            for u in config.titleBannedCharacters.unicodeScalars where u.value < 0x80 {
+                if u.value < 64 { bannedASCII.low |= 1 << UInt64(u.value) } else { bannedASCII.high |= 1 << UInt64(u.value - 64) }
+            }
+            for b in title.utf8 {
+                let isBanned = b < 64 ? bannedASCII.low & (1 << UInt64(b)) != 0 : bannedASCII.high & (1 << UInt64(b - 64)) != 0
+                if isBanned, !found.contains(Unicode.Scalar(b)) { found.append(Unicode.Scalar(b)) }
+            }
+        } else {
+            let banned = Set(config.titleBannedCharacters.unicodeScalars)
+            for u in title.unicodeScalars where banned.contains(u) && !found.contains(u) { found.append(u) }
+        }
         if !found.isEmpty {
             let list = found.map { String($0) }.joined(separator: " ")
             out.append(ListingViolation(
@@ -185,12 +261,16 @@ public struct ListingValidator: Sendable {
                 fix: "remove \(list) from the title",
                 evidence: [Evidence("banned characters", list)]))
         }
-        let words = Text.words(title)
         var counts: [String: Int] = [:]
+        counts.reserveCapacity(words.count)
         var order: [String] = []
         for word in words where !Text.exemptWords.contains(word) {
-            if counts[word] == nil { order.append(word) }
-            counts[word, default: 0] += 1
+            if let known = counts.index(forKey: word) {
+                counts.values[known] += 1
+            } else {
+                counts[word] = 1
+                order.append(word)
+            }
         }
         let repeated = order.filter { counts[$0]! > config.titleMaxWordRepeats }
         if !repeated.isEmpty {
@@ -223,6 +303,30 @@ public struct ListingValidator: Sendable {
     /// Words of `text` (space-separated) with two or more letters, and how many of them have no lowercase letter.
     static func capitalizedWords(_ text: String) -> (shouting: Int, lettered: Int) {
         var shouting = 0, lettered = 0
+        // ASCII text: words are the runs between space bytes (splitting Characters was most of the cost).
+        if Text.isASCII(text) {
+            var letters = 0, lower = 0
+            func endWord() {
+                if letters >= 2 {
+                    lettered += 1
+                    if lower == 0 { shouting += 1 }
+                }
+                letters = 0
+                lower = 0
+            }
+            for b in text.utf8 {
+                if b == 0x20 {
+                    endWord()
+                } else if b >= 0x61 && b <= 0x7A {
+                    letters += 1
+                    lower += 1
+                } else if b >= 0x41 && b <= 0x5A {
+                    letters += 1
+                }
+            }
+            endWord()
+            return (shouting, lettered)
+        }
         for word in text.split(separator: " ") {
             var letters = 0, lower = 0
             if word.utf8.allSatisfy({ $0 < 0x80 }) {
@@ -245,11 +349,18 @@ public struct ListingValidator: Sendable {
 
     func promotional(in text: String, words: [String]) -> [String] {
         var found: [String] = []
-        for phrase in Self.promotionalPhrases where Text.contains(words, phrase: phrase) {
-            found.append(phrase.joined(separator: " "))
+        if words.contains(where: Self.promotionalFirstWords.contains) {
+            for phrase in Self.promotionalPhrases where Text.contains(words, phrase: phrase) {
+                found.append(phrase.joined(separator: " "))
+            }
         }
+        // Every mark holds "%", "#" or ".": ASCII text with none of them (lowercasing ASCII adds none) has no mark.
+        func mayHoldMark(_ bytes: some Sequence<UInt8>) -> Bool {
+            bytes.contains { $0 >= 0x80 || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: ".") }
+        }
+        guard text.utf8.withContiguousStorageIfAvailable(mayHoldMark) ?? mayHoldMark(text.utf8) else { return found }
         let lower = Array((text.lowercased() + " ").utf8)
-        for mark in Self.promotionalMarks where Text.contains(lower, mark) {
+        for (mark, bytes) in zip(Self.promotionalMarks, Self.promotionalMarkBytes) where Text.contains(lower[...], bytes) {
             found.append(mark.trimmingCharacters(in: CharacterSet(charactersIn: " ,")))
         }
         return found
@@ -261,26 +372,28 @@ public struct ListingValidator: Sendable {
         config.bulletMaxCharactersByProductType[productType] ?? config.bulletMaxCharacters
     }
 
-    func checkBullets(_ bullets: [String], productType: String) -> [ListingViolation] {
+    /// Bullet rules; `bulletWords[i]` are `Text.words(bullets[i])`.
+    func checkBullets(_ bullets: [String], words bulletWords: [[String]], productType: String) -> [ListingViolation] {
         var out: [ListingViolation] = []
-        let filled = bullets.filter { !Text.squeeze($0).isEmpty }
-        if filled.count < config.bulletsExpected {
+        let blank = bullets.map(Text.isBlank)
+        let filled = blank.filter { !$0 }.count
+        if filled < config.bulletsExpected {
             out.append(ListingViolation(
                 ruleID: "listing.bullets.count", field: .bullets, location: "bullets", severity: .medium,
-                message: "\(filled.count) bullets, sellers get \(config.bulletsExpected)",
-                fix: "add \(config.bulletsExpected - filled.count) bullets with benefits and specifications",
-                evidence: [Evidence("bullets", String(filled.count)), Evidence("expected", String(config.bulletsExpected))]))
-        } else if filled.count > config.bulletsMax {
+                message: "\(filled) bullets, sellers get \(config.bulletsExpected)",
+                fix: "add \(config.bulletsExpected - filled) bullets with benefits and specifications",
+                evidence: [Evidence("bullets", String(filled)), Evidence("expected", String(config.bulletsExpected))]))
+        } else if filled > config.bulletsMax {
             out.append(ListingViolation(
                 ruleID: "listing.bullets.count", field: .bullets, location: "bullets", severity: .medium,
-                message: "\(filled.count) bullets, the most Amazon shows is \(config.bulletsMax)",
-                fix: "merge or drop \(filled.count - config.bulletsMax) bullets",
-                evidence: [Evidence("bullets", String(filled.count)), Evidence("limit", String(config.bulletsMax))]))
+                message: "\(filled) bullets, the most Amazon shows is \(config.bulletsMax)",
+                fix: "merge or drop \(filled - config.bulletsMax) bullets",
+                evidence: [Evidence("bullets", String(filled)), Evidence("limit", String(config.bulletsMax))]))
         }
         let limit = bulletLimit(productType: productType)
         for (index, bullet) in bullets.enumerated() {
             let location = "bullet \(index + 1)"
-            if Text.squeeze(bullet).isEmpty {
+            if blank[index] {
                 out.append(ListingViolation(
                     ruleID: "listing.bullets.empty", field: .bullets, location: location, severity: .low,
                     message: "\(location) is empty", fix: "fill or remove \(location)",
@@ -301,7 +414,7 @@ public struct ListingValidator: Sendable {
                     message: "\(location) contains symbols or emojis banned since 2024-08-15: \(symbols)",
                     fix: "remove \(symbols) from \(location)", evidence: [Evidence("symbols", symbols)]))
             }
-            let words = Text.words(bullet)
+            let words = bulletWords[index]
             let asins = words.filter(Text.isASIN)
             if !asins.isEmpty {
                 let list = asins.map { $0.uppercased() }.joined(separator: ", ")
@@ -310,7 +423,8 @@ public struct ListingValidator: Sendable {
                     message: "\(location) mentions ASINs: \(list)", fix: "remove ASINs from \(location)",
                     evidence: [Evidence("ASINs", list)]))
             }
-            let holders = Self.placeholders.filter { Text.contains(words, phrase: Text.words($0)) }
+            let holders = !words.contains(where: Self.placeholderFirstWords.contains) ? []
+                : zip(Self.placeholders, Self.placeholderPhrases).filter { Text.contains(words, phrase: $0.1) }.map(\.0)
             if !holders.isEmpty {
                 out.append(ListingViolation(
                     ruleID: "listing.bullets.placeholder", field: .bullets, location: location, severity: .high,
@@ -318,7 +432,8 @@ public struct ListingValidator: Sendable {
                     fix: "replace the placeholder with real product information",
                     evidence: [Evidence("placeholders", holders.joined(separator: ", "))]))
             }
-            let claims = Self.bannedClaims.filter { Text.contains(words, phrase: $0) }.map { $0.joined(separator: " ") }
+            let claims = !words.contains(where: Self.bannedClaimFirstWords.contains) ? []
+                : Self.bannedClaims.filter { Text.contains(words, phrase: $0) }.map { $0.joined(separator: " ") }
             if !claims.isEmpty {
                 out.append(ListingViolation(
                     ruleID: "listing.bullets.claims", field: .bullets, location: location, severity: .high,
@@ -333,7 +448,7 @@ public struct ListingValidator: Sendable {
     /// Banned symbols and emojis found in `text`, in order of appearance, without repeats.
     func bannedSymbols(in text: String) -> String {
         // ASCII text can only hold '~'; skip the per-character Unicode property lookups for it.
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.contains(UInt8(ascii: "~")) ? "~" : "" }
+        if Text.isASCII(text) { return Text.containsByte(text, UInt8(ascii: "~")) ? "~" : "" }
         var found: [String] = []
         for ch in text where Self.isBannedSymbol(ch) {
             let s = String(ch)
@@ -362,10 +477,13 @@ public struct ListingValidator: Sendable {
         return phrases
     }
 
-    func checkBackend(_ content: ListingContent, context: ListingContext) -> [ListingViolation] {
+    /// Backend term rules; they also read the title and bullet words in `contentWords`.
+    func checkBackend(_ content: ListingContent, words contentWords: ContentWords, context: ListingContext,
+                      brands knownBrands: [[String]]? = nil) -> [ListingViolation] {
         var out: [ListingViolation] = []
         let backend = content.backendKeywords
-        let words = Text.words(backend)
+        let words = contentWords.backend
+        let stems = contentWords.backendStems
         guard !words.isEmpty else {
             return [ListingViolation(
                 ruleID: "listing.backend.empty", field: .backend, location: "backend", severity: .low,
@@ -393,7 +511,7 @@ public struct ListingValidator: Sendable {
                 message: "backend terms contain ASINs: \(list)", fix: "remove \(list)",
                 evidence: [Evidence("ASINs", list)]))
         }
-        let brands = brandPhrases(context).filter { Text.contains(words, phrase: $0) }.map { $0.joined(separator: " ") }
+        let brands = (knownBrands ?? brandPhrases(context)).filter { Text.contains(words, phrase: $0) }.map { $0.joined(separator: " ") }
         if !brands.isEmpty {
             out.append(ListingViolation(
                 ruleID: "listing.backend.brand", field: .backend, location: "backend", severity: .high,
@@ -412,8 +530,7 @@ public struct ListingValidator: Sendable {
         }
         var seen = Set<String>()
         var repeats: [String] = []
-        for w in words where !Text.exemptWords.contains(w) {
-            let s = Text.stem(w)
+        for (w, s) in zip(words, stems) where !Text.exemptWords.contains(w) {
             if !seen.insert(s).inserted, !repeats.contains(w) { repeats.append(w) }
         }
         if !repeats.isEmpty {
@@ -422,11 +539,9 @@ public struct ListingValidator: Sendable {
                 message: "backend terms repeat words (singular and plural count as one): \(repeats.joined(separator: ", "))",
                 fix: "keep each word once", evidence: [Evidence("repeated", repeats.joined(separator: ", "))]))
         }
-        var visible = Set<String>()
-        for w in Text.words(content.title) { visible.insert(Text.stem(w)) }
-        for bullet in content.bullets { for w in Text.words(bullet) { visible.insert(Text.stem(w)) } }
+        let visible = contentWords.visibleStems
         var duplicated: [String] = []
-        for w in words where !Text.exemptWords.contains(w) && visible.contains(Text.stem(w)) && !duplicated.contains(w) {
+        for (w, s) in zip(words, stems) where !Text.exemptWords.contains(w) && visible.contains(s) && !duplicated.contains(w) {
             duplicated.append(w)
         }
         if !duplicated.isEmpty {
@@ -445,7 +560,10 @@ public struct ListingValidator: Sendable {
                 message: "backend terms spend bytes on stop words: \(stops.joined(separator: ", "))",
                 fix: "remove \(stops.joined(separator: ", "))", evidence: [Evidence("stop words", stops.joined(separator: ", "))]))
         }
-        let punctuation = backend.filter { $0 == "," || $0 == ";" }.count
+        // In ASCII text each comma or semicolon byte is one Character; other text counts Characters.
+        let punctuation = Text.isASCII(backend)
+            ? backend.utf8.reduce(0) { $0 + ($1 == UInt8(ascii: ",") || $1 == UInt8(ascii: ";") ? 1 : 0) }
+            : backend.filter { $0 == "," || $0 == ";" }.count
         if punctuation > 0 {
             out.append(ListingViolation(
                 ruleID: "listing.backend.punctuation", field: .backend, location: "backend", severity: .low,
@@ -459,7 +577,7 @@ public struct ListingValidator: Sendable {
 
     func checkDescription(_ description: String) -> [ListingViolation] {
         var out: [ListingViolation] = []
-        guard !Text.squeeze(description).isEmpty else {
+        guard !Text.isBlank(description) else {
             return [ListingViolation(
                 ruleID: "listing.description.missing", field: .description, location: "description", severity: .low,
                 message: "the description is empty; it is indexed even under A+ Content",
@@ -497,6 +615,8 @@ public struct ListingValidator: Sendable {
 
     /// Lowercased names of the HTML tags in `text`, in order (`<br/>` and `</p>` give `br` and `p`).
     static func htmlTags(in text: String) -> [String] {
+        // A tag starts at "<": text without that byte has none, and needs no Character array.
+        guard Text.containsByte(text, UInt8(ascii: "<")) else { return [] }
         var tags: [String] = []
         let chars = Array(text)
         var i = 0
@@ -522,6 +642,9 @@ public struct ListingValidator: Sendable {
 
     /// Web address endings that mark a domain name.
     static let domainEndings = [".com", ".net", ".org", ".co.uk", ".de", ".io", ".shop", ".store"]
+    /// `domainEndings` as UTF-8 bytes, and each followed by "/", in the same order.
+    static let domainEndingBytes: [[UInt8]] = domainEndings.map { Array($0.utf8) }
+    static let domainPathBytes: [[UInt8]] = domainEndings.map { Array(($0 + "/").utf8) }
 
     /// Which kinds of contact detail `text` contains: `e-mail`, `web address`, `phone number`.
     static func contactDetails(in text: String) -> [String] {
@@ -533,13 +656,13 @@ public struct ListingValidator: Sendable {
             return t[at...].contains(UInt8(ascii: "."))
         }) { kinds.append("e-mail") }
         if Text.contains(lower, "http://") || Text.contains(lower, "https://") || Text.contains(lower, "www.")
-            || tokens.contains(where: { t in
-                let token = Array(t)
-                guard !token.contains(UInt8(ascii: "@")) else { return false }
-                return domainEndings.contains { ending in
-                    let e = Array(ending.utf8)
-                    return token.count >= e.count && token.suffix(e.count).elementsEqual(e) || Text.contains(token, ending + "/")
+            || tokens.contains(where: { token in
+                // Every ending starts with ".": a token without one cannot match (and most tokens have none).
+                guard token.contains(UInt8(ascii: ".")), !token.contains(UInt8(ascii: "@")) else { return false }
+                for (e, path) in zip(domainEndingBytes, domainPathBytes) {
+                    if token.count >= e.count && token.suffix(e.count).elementsEqual(e) || Text.contains(token, path) { return true }
                 }
+                return false
             }) {
             kinds.append("web address")
         }

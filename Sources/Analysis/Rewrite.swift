@@ -81,6 +81,12 @@ public struct RewriteValidator: Sendable {
     /// The rewrite record for `content`, scored before and after (the description is always rule-checked too).
     public func record(_ content: ListingContent, for request: RewriteRequest, source: String, keywordsAdded: [String],
                        rejectedReason: String?) -> ListingRewrite {
+        record(content, words: nil, for: request, source: source, keywordsAdded: keywordsAdded, rejectedReason: rejectedReason)
+    }
+
+    /// `record` with the words of `content` already cut (nil: cut here if a changed field needs them).
+    func record(_ content: ListingContent, words: ContentWords?, for request: RewriteRequest, source: String,
+                keywordsAdded: [String], rejectedReason: String?, brands: [[String]]? = nil) -> ListingRewrite {
         let before = validator.score(request.violations).score
         // Only changed fields are checked again; backend checks also depend on title and bullet words.
         let current = request.current
@@ -89,7 +95,7 @@ public struct RewriteValidator: Sendable {
         if content.bullets != current.bullets { changed.formUnion([.bullets, .backend]) }
         if content.backendKeywords != current.backendKeywords { changed.insert(.backend) }
         if content.description != current.description { changed.insert(.description) }
-        let fresh = validator.validate(content, context: request.context, fields: changed)
+        let fresh = validator.validate(content, words: words, context: request.context, fields: changed, brands: brands)
         let kept = request.violations.filter { !changed.contains($0.field) }
         let remaining = ListingField.allCases.flatMap { field in (kept + fresh).filter { $0.field == field } }
         return ListingRewrite(asin: request.asin, sku: request.sku, source: source, content: content,
@@ -115,36 +121,79 @@ public struct RuleBasedRewriter: ListingRewriter {
 
     /// The synchronous rewrite, recording `rejectedReason` when it stands in for a failed external rewriter.
     public func rewriteNow(_ request: RewriteRequest, rejectedReason: String? = nil) -> ListingRewrite {
+        rewriteNow(request, rejectedReason: rejectedReason, words: ContentWords(request.current))
+    }
+
+    /// `rewriteNow` with the words of `request.current` already cut (the analyzer has them from validating).
+    func rewriteNow(_ request: RewriteRequest, rejectedReason: String?, words current: ContentWords) -> ListingRewrite {
         let validator = ListingValidator(config: config)
         var added: [String] = []
         // Fields the request reports clean are kept as written; only broken ones go through the clean-up.
         let broken = Set(request.violations.map(\.field))
         var title = broken.contains(.title) ? cleanTitle(request.current.title, validator: validator) : request.current.title
+        // Words and stems of `title` as it stands; nil once it changed and they must be cut again.
+        var titleWords: [String]? = broken.contains(.title) ? nil : current.title
+        var titleStems: [String]? = broken.contains(.title) ? nil : current.titleStems
+        func cutTitle() {
+            guard titleWords == nil else { return }
+            let words = Text.words(title)
+            titleWords = words
+            titleStems = words.map(Text.stem)
+        }
+        // Stems of the title's words. Words of `title + " " + addition` are the title's words then the
+        // addition's (a space separates words on every path of `Text.words`), so a fitted addition only adds.
+        var present: Set<String>? = nil
+        // True while `title` is the current title with additions appended (then its stems include the current ones).
+        var titleOnlyGrew = !broken.contains(.title)
         for gap in request.keywordGaps where gap.placement == .title {
-            let present = Set(Text.words(title).map(Text.stem))
-            let words = gap.missingWords.filter { !present.contains(Text.stem($0)) }
+            if present == nil {
+                cutTitle()
+                present = Set(titleStems!)
+            }
+            let words = gap.missingWords.filter { !present!.contains(Text.stem($0)) }
             guard !words.isEmpty else { continue }
             let addition = words.map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: " ")
             if title.count + 1 + addition.count <= config.titleMaxCharacters {
                 title += " " + addition
                 added += words
+                titleWords = nil
+                titleStems = nil
+                present!.formUnion(Text.words(addition).map(Text.stem))
             }
         }
-        title = Text.truncate(title, toCharacters: config.titleMaxCharacters)
+        let truncated = Text.truncate(title, toCharacters: config.titleMaxCharacters)
+        if !Text.sameBytes(truncated, title) {
+            title = truncated
+            titleWords = nil
+            titleStems = nil
+            titleOnlyGrew = false
+        }
+        cutTitle()
 
         let limit = validator.bulletLimit(productType: request.context.productType)
-        let bullets = !broken.contains(.bullets) ? request.current.bullets : request.current.bullets
+        let bulletsKept = !broken.contains(.bullets)
+        let bullets = bulletsKept ? request.current.bullets : request.current.bullets
             .map { Text.truncate(cleanBullet($0, validator: validator), toCharacters: limit) }
             .filter { !$0.isEmpty }
+        let bulletWords = bulletsKept ? current.bullets : bullets.map(Text.words)
+        let bulletStems = bulletsKept ? current.bulletStems : bulletWords.map { $0.map(Text.stem) }
 
-        var visible = Set(Text.words(title).map(Text.stem))
-        for b in bullets { for w in Text.words(b) { visible.insert(Text.stem(w)) } }
+        // Stems a shopper sees. With the bullets kept and the title only grown, that is the current ones
+        // plus the title's; otherwise they are gathered again.
+        var visible: Set<String>
+        if bulletsKept, titleOnlyGrew {
+            visible = current.visibleStems
+            visible.formUnion(titleStems!)
+        } else {
+            visible = Set(titleStems!)
+            for stems in bulletStems { visible.formUnion(stems) }
+        }
         let brands = validator.brandPhrases(request.context)
         var candidates: [(word: String, fromGap: Bool)] = []
         for gap in request.keywordGaps where gap.placement != .title {
             candidates += removePhrases(gap.missingWords, brands).map { ($0, true) }
         }
-        candidates += removePhrases(Text.words(request.current.backendKeywords), brands).map { ($0, false) }
+        candidates += removePhrases(current.backend, brands).map { ($0, false) }
         var used = Set<String>()
         var backendWords: [String] = []
         var bytes = 0
@@ -161,8 +210,10 @@ public struct RuleBasedRewriter: ListingRewriter {
         }
         let content = ListingContent(title: title, bullets: bullets, backendKeywords: backendWords.joined(separator: " "),
                                      description: broken.contains(.description) ? cleanDescription(request.current.description) : request.current.description)
-        return RewriteValidator(config: config).record(content, for: request, source: "rules", keywordsAdded: added,
-                                                       rejectedReason: rejectedReason)
+        let words = ContentWords(title: titleWords!, titleStems: titleStems!, bullets: bulletWords, bulletStems: bulletStems,
+                                 backend: Text.words(content.backendKeywords), visibleStems: visible)
+        return RewriteValidator(config: config).record(content, words: words, for: request, source: "rules",
+                                                       keywordsAdded: added, rejectedReason: rejectedReason, brands: brands)
     }
 
     private func removePhrases(_ words: [String], _ phrases: [[String]]) -> [String] {
@@ -181,7 +232,8 @@ public struct RuleBasedRewriter: ListingRewriter {
 
     func cleanTitle(_ title: String, validator: ListingValidator) -> String {
         let banned = Set(config.titleBannedCharacters.unicodeScalars)
-        var tokens = title.split(whereSeparator: { $0.isWhitespace }).map { token in
+        var tokens = Text.whitespaceTokens(title).map { token in
+            guard token.unicodeScalars.contains(where: banned.contains) else { return String(token) }
             var kept = String.UnicodeScalarView()
             kept.append(contentsOf: token.unicodeScalars.filter { !banned.contains($0) })
             return String(kept)
@@ -192,13 +244,15 @@ public struct RuleBasedRewriter: ListingRewriter {
             let lower = t.lowercased()
             return !Self.promotionalTokens.contains { lower.hasPrefix($0) }
         }
-        tokens = Self.removeRuns(ListingValidator.promotionalPhrases, from: tokens)
+        let kept = Self.removeRunsKeepingWords(ListingValidator.promotionalPhrases,
+                                               firstWords: ListingValidator.promotionalFirstWords, from: tokens)
         var counts: [String: Int] = [:]
-        tokens = tokens.filter { token in
-            let words = Text.words(token).filter { !Text.exemptWords.contains($0) }
-            if words.contains(where: { counts[$0, default: 0] >= config.titleMaxWordRepeats }) { return false }
+        tokens = []
+        for (token, tokenWords) in zip(kept.tokens, kept.words) {
+            let words = tokenWords.filter { !Text.exemptWords.contains($0) }
+            if words.contains(where: { counts[$0, default: 0] >= config.titleMaxWordRepeats }) { continue }
             for w in words { counts[w, default: 0] += 1 }
-            return true
+            tokens.append(token)
         }
         let caps = ListingValidator.capitalizedWords(tokens.joined(separator: " "))
         if caps.shouting >= 4, caps.shouting * 2 >= caps.lettered {
@@ -210,39 +264,50 @@ public struct RuleBasedRewriter: ListingRewriter {
         return tokens.joined(separator: " ").trimmingTrailing()
     }
 
+    /// Claims and placeholders a bullet clean-up removes, and their first words.
+    static let bulletPhrases = ListingValidator.bannedClaims + ListingValidator.placeholderPhrases
+    static let bulletPhraseFirstWords = Set(bulletPhrases.compactMap(\.first))
+
     func cleanBullet(_ bullet: String, validator: ListingValidator) -> String {
-        let phrases = ListingValidator.bannedClaims + ListingValidator.placeholders.map { Text.words($0) }
+        let phrases = Self.bulletPhrases
         let words = Text.words(bullet)
         // Most bullets break nothing: keep them as written.
         if validator.bannedSymbols(in: bullet).isEmpty, !words.contains(where: Text.isASIN),
-           !phrases.contains(where: { Text.contains(words, phrase: $0) }) {
+           !words.contains(where: Self.bulletPhraseFirstWords.contains) || !phrases.contains(where: { Text.contains(words, phrase: $0) }) {
             return Text.squeeze(bullet)
         }
         var tokens: [String] = []
-        for raw in bullet.split(whereSeparator: { $0.isWhitespace }) {
+        for raw in Text.whitespaceTokens(bullet) {
             let kept = String(raw.filter { !ListingValidator.isBannedSymbol($0) })
             guard !kept.isEmpty, !Text.words(kept).contains(where: Text.isASIN) else { continue }
             tokens.append(kept)
         }
-        return Self.removeRuns(phrases, from: tokens).joined(separator: " ").trimmingTrailing()
+        return Self.removeRunsKeepingWords(phrases, firstWords: Self.bulletPhraseFirstWords, from: tokens).tokens
+            .joined(separator: " ").trimmingTrailing()
     }
 
-    /// `tokens` without the runs whose normalized words equal one of `phrases`.
-    static func removeRuns(_ phrases: [[String]], from tokens: [String]) -> [String] {
+    /// `tokens` without the runs whose normalized words equal one of `phrases`, with the words of each
+    /// token kept. `firstWords` holds every phrase's first word: no token normalizing to one of them
+    /// means no run to remove, without scanning per phrase.
+    static func removeRunsKeepingWords(_ phrases: [[String]], firstWords: Set<String>,
+                                       from tokens: [String]) -> (tokens: [String], words: [[String]]) {
         var tokens = tokens
-        var normalized = tokens.map { Text.words($0).joined(separator: " ") }
+        var words = tokens.map(Text.words)
+        var normalized = words.map { $0.joined(separator: " ") }
+        guard normalized.contains(where: firstWords.contains) else { return (tokens, words) }
         for phrase in phrases where !phrase.isEmpty {
             var i = 0
             while i + phrase.count <= tokens.count {
                 if normalized[i] == phrase[0], Array(normalized[i..<(i + phrase.count)]) == phrase {
                     tokens.removeSubrange(i..<(i + phrase.count))
+                    words.removeSubrange(i..<(i + phrase.count))
                     normalized.removeSubrange(i..<(i + phrase.count))
                 } else {
                     i += 1
                 }
             }
         }
-        return tokens
+        return (tokens, words)
     }
 
     /// `description` without HTML other than `<br>` and without contact details, cut to the limit.

@@ -77,20 +77,38 @@ struct QueryFunnel {
 
     /// Sums SQP rows from `since` on per ASIN and normalized query, in first-seen order.
     static func aggregate(_ rows: [SearchQueryRow], since: Day) -> [QueryFunnel] {
-        var index: [String: Int] = [:]
+        // Keyed by ASIN and normalized query. (The pair compares as the joined `asin US query` key did:
+        // a normalized query never holds the U+001F separator, so the split point is the same.)
+        struct Key: Hashable { var asin: String, query: String }
+        var index: [Key: Int] = [:]
+        index.reserveCapacity(min(rows.count, 65_536))
         var funnels: [QueryFunnel] = []
+        // Funnel by the row's exact ASIN and query bytes (-1: no words), so the weeks after the first cost
+        // one lookup instead of normalizing the query again.
+        var rowIndex: [ExactPair: Int] = [:]
+        rowIndex.reserveCapacity(min(rows.count, 65_536))
         for row in rows where row.weekStart >= since {
-            let words = Text.words(row.query)
-            guard !words.isEmpty else { continue }
-            let query = words.joined(separator: " ")
-            let key = row.asin + "\u{1F}" + query
+            let exact = ExactPair(row.asin, row.query)
             let i: Int
-            if let existing = index[key] {
-                i = existing
+            if let known = rowIndex[exact] {
+                guard known >= 0 else { continue }
+                i = known
             } else {
-                i = funnels.count
-                index[key] = i
-                funnels.append(QueryFunnel(asin: row.asin, query: query, words: words))
+                let words = Text.words(row.query)
+                guard !words.isEmpty else {
+                    rowIndex[exact] = -1
+                    continue
+                }
+                let query = words.joined(separator: " ")
+                let key = Key(asin: row.asin, query: query)
+                if let existing = index[key] {
+                    i = existing
+                } else {
+                    i = funnels.count
+                    index[key] = i
+                    funnels.append(QueryFunnel(asin: row.asin, query: query, words: words))
+                }
+                rowIndex[exact] = i
             }
             funnels[i].weeks += 1
             funnels[i].volume += row.queryVolume
@@ -126,15 +144,6 @@ struct SearchQueryRules {
 
     func isBranded(_ funnel: QueryFunnel) -> Bool {
         brandPhrases.contains { Text.contains(funnel.words, phrase: $0) }
-    }
-
-    /// Stems of every word in title, bullets and backend terms.
-    static func listingStems(_ content: ListingContent) -> Set<String> {
-        var stems = Set<String>()
-        for w in Text.words(content.title) { stems.insert(Text.stem(w)) }
-        for b in content.bullets { for w in Text.words(b) { stems.insert(Text.stem(w)) } }
-        for w in Text.words(content.backendKeywords) { stems.insert(Text.stem(w)) }
-        return stems
     }
 
     /// The converting queries of one ASIN missing from its listing, ranked, with placement and byte budget.

@@ -44,6 +44,61 @@ struct AnalyzerTests {
         #expect(try encoder.encode(first) == encoder.encode(second))
     }
 
+    @Test("rows interleaved across targets, ad groups, terms and ASINs give the same result as rows listed together")
+    func interleavedRows() {
+        // Reports usually list one target's (or ASIN's) days together, and the analyzer reads such runs fast;
+        // any other order must sum to the same findings.
+        var f = SellerFixture.clean()
+        f.adGroups.append(AdGroup(day: SellerFixture.day, adGroupID: "G2", campaignID: "C1", name: "Mugs", state: "ENABLED",
+                                  defaultBid: 0.6))
+        for (id, group, text) in [("K3", "G1", "cheap bottle"), ("K4", "G2", "travel mug"), ("K5", "G2", "camping mug")] {
+            f.targets.append(AdTarget(day: SellerFixture.day, targetID: id, adGroupID: group, campaignID: "C1", kind: .keyword,
+                                      text: text, matchType: "BROAD", state: "ENABLED", bid: 1.2))
+            for d in -60...(-5) {
+                f.adMetrics.append(AdMetricRow(day: SellerFixture.day(d), campaignID: "C1", adGroupID: group, targetID: id,
+                                               impressions: 100, clicks: 2, cost: 1.4, purchases: d % 9 == 0 ? 1 : 0,
+                                               sales: d % 9 == 0 ? 20 : 0))
+            }
+        }
+        // Two spellings of one term in G2, a second term there, and the same term in G1: three term slots.
+        for d in -40...(-5) {
+            for (group, term, orders) in [("G2", "Travel  Mug Set", 0), ("G2", "travel mug set", 0), ("G2", "steel mug", d % 4 == 0 ? 1 : 0),
+                                          ("G1", "travel mug set", 0)] {
+                f.searchTerms.append(SearchTermRow(day: SellerFixture.day(d), campaignID: "C1", adGroupID: group, targetID: "K4",
+                                                   searchTerm: term, matchType: "BROAD", impressions: 50, clicks: 1, cost: 0.9,
+                                                   purchases: orders, sales: Double(orders) * 22))
+            }
+        }
+        f.listings.append(SellerFixture.listing(sku: "SKU-2", asin: "B0TEST0002", title: "Acme Travel Mug 16 oz"))
+        for d in -40...0 {
+            f.salesTraffic.append(SalesTrafficRow(day: SellerFixture.day(d), marketplaceID: "ATVPDKIKX0DER", asin: "B0TEST0002",
+                                                  sessions: 150, pageViews: 160, buyBoxPercentage: d > -7 ? 50 : 95,
+                                                  unitSessionPercentage: 10, unitsOrdered: 15, orderedProductSales: 300))
+        }
+        for w in 1...6 {
+            f.searchQueries.append(SellerFixture.sqp(asin: "B0TEST0002", query: "insulated travel mug", weeksAgo: w,
+                                                     purchaseShare: 0.2))
+        }
+        let grouped = f.analyze()
+        #expect(grouped.recommendations(rule: "ads.negative.candidate").map(\.subject).sorted() == ["travel mug set", "travel mug set"])
+        #expect(grouped.recommendations(rule: "ads.negative.candidate").compactMap { $0.evidence("clicks") }.sorted() == ["36", "72"],
+                "the two spellings in G2 are one term")
+        #expect(!grouped.recommendations(rule: "keywords.gap").isEmpty)
+        #expect(!grouped.alerts(kind: "buybox.percentage.drop").isEmpty)
+
+        // Deal every list out like cards into three piles and stack them: no run of one key survives.
+        func dealt<T>(_ rows: [T]) -> [T] {
+            (0..<3).flatMap { pile in stride(from: pile, to: rows.count, by: 3).map { rows[$0] } }
+        }
+        var interleaved = f
+        interleaved.adMetrics = dealt(f.adMetrics)
+        interleaved.searchTerms = dealt(f.searchTerms)
+        interleaved.salesTraffic = dealt(f.salesTraffic)
+        interleaved.searchQueries = dealt(f.searchQueries)
+        interleaved.targets = dealt(f.targets)
+        #expect(interleaved.analyze() == grouped)
+    }
+
     @Test("ids depend on rule, subject and day only")
     func stableIDs() throws {
         var f = SellerFixture.clean()
