@@ -24,16 +24,7 @@ struct SellersCommand: AsyncParsableCommand {
 extension SellersCommand {
     /// Opens the control store, runs `body`, closes the store.
     static func withControlStore<T>(_ body: (ControlStore) async throws -> T) async throws -> T {
-        let storage = try Stores.storage(try await WorkerRuntime.loadSettingsOrExit())
-        let control = try await storage.openControlStore()
-        do {
-            let result = try await body(control)
-            await control.close()
-            return result
-        } catch {
-            await control.close()
-            throw error
-        }
+        try await withStorage { _, control in try await body(control) }
     }
 
     /// Like ``withControlStore(_:)``, also handing over the storage to open seller stores.
