@@ -13,7 +13,7 @@ extension SellerStorage {
                 let pool = try DatabasePool(path: path, configuration: EncryptedDatabase.configuration(tuning, encrypted: false))
                 try SellerMigrations.migrator.migrate(pool)
                 try SellerStore.bindIdentity(pool, seller: id, path: path)
-                return SellerStore(sellerID: id, path: path, pool: pool, keyRegistration: nil)
+                return SellerStore(sellerID: id, path: path, database: pool, keyRegistration: nil)
             } catch {
                 throw EncryptedDatabase.storeError(error, subject: subject, operation: "cannot open", path: path)
             }

@@ -98,8 +98,21 @@ public struct AuditEntry: Sendable, Equatable {
 public struct ControlStore: Sendable {
     /// Absolute path of the encrypted registry database.
     public let path: String
-    let pool: DatabasePool
+    let database: DatabasePool
     let keyRegistration: KeyRegistration
+    /// Shared by every copy of this value, so closing one copy closes them all.
+    let closeGuard = CloseGuard()
+
+    /// The open connections; a closed registry answers with an error instead of touching freed SQLite handles.
+    var pool: DatabasePool {
+        get throws {
+            guard !closeGuard.isClosed else {
+                throw SellerStoreError(.database, subject: StoreSubject.control.label, operation: "cannot use", path: path,
+                                       reason: "the registry was closed")
+            }
+            return database
+        }
+    }
 
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
@@ -240,7 +253,8 @@ public struct ControlStore: Sendable {
 
     /// Checkpoints and closes the registry.
     public func close() async {
-        let pool = self.pool
+        guard closeGuard.markClosed() else { return }
+        let pool = database
         _ = try? await offPool { EncryptedDatabase.close(pool) }
     }
 

@@ -1,3 +1,4 @@
+import Synchronization
 import CSQLiteCrypt
 import Dispatch
 import Foundation
@@ -136,6 +137,24 @@ func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async thro
     try await withCheckedThrowingContinuation { continuation in
         DispatchQueue.global(qos: .userInitiated).async {
             continuation.resume(with: Result { try body() })
+        }
+    }
+}
+
+/// Whether a store's connections were closed.
+///
+/// GRDB leaves a closed pool's SQLite handles freed; touching them again crashes the process. Store values are
+/// copied freely, so the flag lives in one shared object.
+final class CloseGuard: Sendable {
+    private let closed = Mutex(false)
+
+    var isClosed: Bool { closed.withLock { $0 } }
+
+    /// Marks the store closed; true only for the call that actually closed it.
+    func markClosed() -> Bool {
+        closed.withLock { wasClosed in
+            defer { wasClosed = true }
+            return !wasClosed
         }
     }
 }

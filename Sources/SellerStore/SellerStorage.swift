@@ -53,7 +53,7 @@ public struct SellerStorage: Sendable {
                 EncryptedDatabase.close(pool)
                 throw error
             }
-            return SellerStore(sellerID: id, path: path, pool: pool, keyRegistration: registration)
+            return SellerStore(sellerID: id, path: path, database: pool, keyRegistration: registration)
         }
     }
 
@@ -65,7 +65,7 @@ public struct SellerStorage: Sendable {
             let (pool, registration) = try EncryptedDatabase.open(
                 path: path, key: key, subject: .control, tuning: tuning,
                 migrator: ControlStore.migrator, migrateUpTo: nil)
-            return ControlStore(path: path, pool: pool, keyRegistration: registration)
+            return ControlStore(path: path, database: pool, keyRegistration: registration)
         }
     }
 

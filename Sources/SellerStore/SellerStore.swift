@@ -11,8 +11,20 @@ public struct SellerStore: Sendable {
     public let sellerID: SellerID
     /// Absolute path of the encrypted database file.
     public let path: String
-    let pool: DatabasePool
+    let database: DatabasePool
     let keyRegistration: KeyRegistration?
+    /// Shared by every copy of this value, so closing one copy closes them all.
+    let closeGuard = CloseGuard()
+
+    /// The open connections; a closed store answers with an error instead of touching freed SQLite handles.
+    var pool: DatabasePool {
+        get throws {
+            guard !closeGuard.isClosed else {
+                throw SellerStoreError(.database, subject: subject.label, operation: "cannot use", path: path, reason: "the store was closed")
+            }
+            return database
+        }
+    }
 
     var subject: StoreSubject { .seller(sellerID.rawValue) }
 
@@ -128,8 +140,10 @@ public struct SellerStore: Sendable {
     }
 
     /// Checkpoints the WAL into the encrypted database file and closes every connection.
+    /// Closing again is a no-op.
     public func close() async {
-        let pool = self.pool
+        guard closeGuard.markClosed() else { return }
+        let pool = database
         _ = try? await offPool { EncryptedDatabase.close(pool) }
     }
 

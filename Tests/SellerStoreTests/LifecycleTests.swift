@@ -319,3 +319,22 @@ struct LifecycleTests {
         #expect(await cache.openCount == 0)
     }
 }
+
+@Suite("Closing stores")
+struct CloseTests {
+    @Test("closing a control store or a seller store twice is harmless, and a closed store refuses work with an error")
+    func closeIsIdempotent() async throws {
+        let temp = TempStore()
+        defer { temp.cleanup() }
+        let storage = try temp.storage()
+        let control = try await storage.openControlStore()
+        await control.close()
+        await control.close()
+        await #expect(throws: (any Error).self) { _ = try await control.sellers() }
+        let store = try await storage.openSeller(seller("CLOSE1"))
+        try await store.save([listing("A")])
+        await store.close()
+        await store.close()
+        await #expect(throws: (any Error).self) { _ = try await store.count(ListingSnapshot.self) }
+    }
+}
