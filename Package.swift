@@ -170,8 +170,13 @@ let package = Package(
         ]),
         .executableTarget(name: "optmazon-queue-probe", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis"]),
 
-        // Test support: a real redis-server on a free port, process runner, polling waits.
+        // Test support: a real redis-server on a free port, process runner, polling waits; a loopback HTTP server.
         .target(name: "PipelineTesting", dependencies: ["Redis"]),
+        .target(name: "HTTPTesting", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SellerStoreTests", dependencies: ["SellerStore", "Domain", "CSQLiteCrypt", "optmazon-store-probe",
                                                               .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "AmazonClientTests", dependencies: [
@@ -202,7 +207,7 @@ let package = Package(
             "Analyzing", "Analysis", "Domain", "JobQueue", "SellerStore", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AlertingTests", dependencies: [
-            "Alerting", "Domain", "JobQueue", "SellerStore",
+            "Alerting", "Domain", "JobQueue", "SellerStore", "HTTPTesting",
             .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -217,7 +222,7 @@ let package = Package(
         ]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"]),
         .testTarget(name: "AnalysisAITests", dependencies: [
-            "AnalysisAI", "Analysis", "Domain",
+            "AnalysisAI", "Analysis", "Domain", "HTTPTesting",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -3,12 +3,12 @@ import Glibc
 #endif
 import Domain
 import Foundation
+import HTTPTesting
 import Hummingbird
 import JobQueue
 import Logging
 import NIOCore
 import SellerStore
-import ServiceLifecycle
 
 /// One request the receiver got.
 struct Received: Sendable {
@@ -39,29 +39,7 @@ enum Receiver {
             if path.hasPrefix("/reject") { return Response(status: .badRequest) }
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok")))
         }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  if let port = channel.localAddress?.port { portSink.yield(port) }
-                                  portSink.finish()
-                              })
-        let services = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "receiver")))
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await services.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw ReceiverError.didNotStart }
-            do {
-                let value = try await body("http://127.0.0.1:\(port)")
-                await services.triggerGracefulShutdown()
-                return value
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
-        }
+        return try await LoopbackServer.run(router, label: "webhook receiver", body)
     }
 
     /// A loopback port nothing listens on: the receiver's, after it stopped.
@@ -70,10 +48,6 @@ enum Receiver {
         return Int(url.split(separator: ":").last!)!
     }
 
-    enum ReceiverError: Error, CustomStringConvertible {
-        case didNotStart
-        var description: String { "the test receiver did not report a port" }
-    }
 }
 
 /// A throwaway 0700 directory with the seller stores and the registry, under a throwaway master key.

@@ -1,8 +1,7 @@
 import Foundation
+import HTTPTesting
 import Hummingbird
-import Logging
 import NIOCore
-import ServiceLifecycle
 
 /// What the stub endpoint received, so tests can check what left the process.
 actor ReceivedRequests {
@@ -63,33 +62,7 @@ enum StubEndpoint {
             return Response(status: .ok, headers: [.contentType: "application/json"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: json)))
         }
-        let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  if let port = channel.localAddress?.port { portSink.yield(port) }
-                                  portSink.finish()
-                              })
-        let services = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "stub-endpoint")))
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                try await services.run()
-                return nil
-            }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next() else { throw StubError.didNotStart }
-            do {
-                let value = try await body("http://127.0.0.1:\(port)")
-                await services.triggerGracefulShutdown()
-                return value
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
-        }
+        return try await LoopbackServer.run(router, label: "stub chat-completions endpoint", body)
     }
 
-    enum StubError: Error, CustomStringConvertible {
-        case didNotStart
-        var description: String { "stub chat-completions server did not report a port" }
-    }
 }
