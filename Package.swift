@@ -172,6 +172,7 @@ let package = Package(
 
         // Test support: a real redis-server on a free port, process runner, polling waits; a loopback HTTP server.
         .target(name: "PipelineTesting", dependencies: ["Redis"]),
+        .target(name: "AnalysisTesting"),
         .target(name: "HTTPTesting", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -204,7 +205,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AnalyzingTests", dependencies: [
-            "Analyzing", "Analysis", "Domain", "JobQueue", "SellerStore", .product(name: "Logging", package: "swift-log"),
+            "Analyzing", "Analysis", "Domain", "AnalysisTesting", "JobQueue", "SellerStore", .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "AlertingTests", dependencies: [
             "Alerting", "Domain", "JobQueue", "SellerStore", "HTTPTesting",
@@ -220,7 +221,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Domain", "AnalysisTesting"]),
         .testTarget(name: "AnalysisAITests", dependencies: [
             "AnalysisAI", "Analysis", "Domain", "HTTPTesting",
             .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import Analysis
+import AnalysisTesting
 import Domain
 
 /// Builds synthetic sellers whose right answers are known. Starts clean (no finding expected); each test
@@ -7,16 +8,10 @@ struct SellerFixture {
     static let day = Day(rawValue: "2025-06-30")!
     static let seller = SellerID(rawValue: "A1TESTSELLER")!
 
-    static let cleanTitle = "Acme Stainless Steel Water Bottle 32 oz, Insulated Double Wall, Leak Proof Lid for Sports and Travel"
-    static let cleanBullets = [
-        "Double wall vacuum insulation keeps drinks cold for 24 hours and hot for 12 hours.",
-        "Leak proof lid with a carry loop fits most car cup holders and backpack pockets.",
-        "Food grade stainless steel body with a powder coated finish that resists sweat.",
-        "Wide mouth opening takes ice cubes and makes cleaning easy; the lid goes in the dishwasher.",
-        "Holds 32 ounces, weighs 14 ounces empty, and measures 3.6 by 11 inches.",
-    ]
-    static let cleanBackend = "flask canteen thermos hydration jug gym hiking camping cycling school office"
-    static let cleanDescription = "Stay hydrated all day with an insulated bottle built for the gym, the trail and the office.<br>Every bottle ships with a spare lid gasket."
+    static let cleanTitle = CleanListing.title
+    static let cleanBullets = CleanListing.bullets
+    static let cleanBackend = CleanListing.backend
+    static let cleanDescription = CleanListing.description
 
     var settings: SellerSettings
     var listings: [ListingSnapshot] = []
