@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Domain
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -17,7 +18,7 @@ public struct AlertEndpoint: Sendable, Equatable {
         }
         switch scheme {
         case "https": break
-        case "http" where Self.isLoopback(host): break
+        case "http" where LoopbackHost.contains(host): break
         case "http": throw AlertEndpointError(channel: channel, reason: "http is allowed for loopback hosts only; use https for \(host)")
         default: throw AlertEndpointError(channel: channel, reason: "scheme '\(scheme.prefix(20))' is not https")
         }
@@ -31,13 +32,6 @@ public struct AlertEndpoint: Sendable, Equatable {
     /// `scheme://host[:port]`: what logs and errors show of the endpoint.
     public var label: String {
         "\(url.scheme ?? "")://\(url.host ?? "")" + (url.port.map { ":\($0)" } ?? "")
-    }
-
-    static func isLoopback(_ host: String) -> Bool {
-        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if h == "localhost" || h == "::1" { return true }
-        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
     }
 }
 

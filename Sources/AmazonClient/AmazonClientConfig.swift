@@ -27,10 +27,7 @@ public struct AmazonEndpoints: Sendable, Hashable {
 
     /// Whether `url` points at this machine, the only place plain HTTP may go (the local sandbox).
     public static func isLoopback(_ url: URL) -> Bool {
-        guard let host = url.host?.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]")) else { return false }
-        if host == "localhost" || host == "::1" { return true }
-        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+        url.host.map(LoopbackHost.contains) ?? false
     }
 }
 

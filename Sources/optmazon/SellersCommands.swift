@@ -230,7 +230,7 @@ extension SellersCommand {
 
         static func checkURL(_ raw: String, flag: String) throws {
             guard let url = URL(string: raw), let host = url.host, !host.isEmpty,
-                  url.scheme == "https" || (url.scheme == "http" && ["localhost", "127.0.0.1"].contains(host)) else {
+                  url.scheme == "https" || (url.scheme == "http" && LoopbackHost.contains(host)) else {
                 throw InvalidValue("invalid \(flag): '\(raw.prefix(200))' must be an https URL")
             }
         }
