@@ -171,7 +171,7 @@ let package = Package(
         .executableTarget(name: "optmazon-queue-probe", dependencies: ["Runtime", "JobQueue", "JobQueueRedis", "Redis"]),
 
         // Test support: a real redis-server on a free port, process runner, polling waits; a loopback HTTP server.
-        .target(name: "PipelineTesting", dependencies: ["Redis"]),
+        .target(name: "PipelineTesting", dependencies: ["Redis", .product(name: "Logging", package: "swift-log")]),
         .target(name: "AnalysisTesting"),
         .target(name: "HTTPTesting", dependencies: [
             .product(name: "Hummingbird", package: "hummingbird"),

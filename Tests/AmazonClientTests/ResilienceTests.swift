@@ -1,6 +1,7 @@
 import AmazonClient
 import Domain
 import Foundation
+import PipelineTesting
 import Sandbox
 import Testing
 
@@ -151,18 +152,18 @@ struct ResilienceTests {
 
     @Test("PII firewall drops buyer-looking values and logs the field, never the value")
     func piiFirewall() async throws {
-        let capture = LogCapture()
+        let capture = CapturedLogs()
         try await withSandbox(capture: capture) { sandbox, client, sellers in
             await sandbox.server.arm(.pii, operation: "getListingsItem", count: 3)
             let listings = try await client.fetchListings(seller: sellers[0], marketplace: usMarketplace, day: today, concurrency: 1)
             let encoded = String(decoding: try JSONEncoder().encode(listings), as: UTF8.self)
             for pii in ["john.smith@example.com", "jane.doe@example.org", "206-555-0143", "555-0199", "123 Main Street", "Mary Johnson", "John Smith"] {
                 #expect(!encoded.contains(pii), "stored data contains \(pii)")
-                #expect(!capture.all.contains(pii), "log contains \(pii)")
+                #expect(!capture.text.contains(pii), "log contains \(pii)")
             }
-            #expect(capture.all.contains("field=description"))
-            #expect(capture.all.contains("field=backendKeywords"))
-            #expect(capture.all.contains("looksLike=email"))
+            #expect(capture.text.contains("field=description"))
+            #expect(capture.text.contains("field=backendKeywords"))
+            #expect(capture.text.contains("looksLike=email"))
             // Unaffected listings keep their content.
             #expect(listings.filter { !$0.description.isEmpty }.count >= 21)
         }

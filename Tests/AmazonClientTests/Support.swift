@@ -2,36 +2,13 @@ import AmazonClient
 import Domain
 import Foundation
 import Logging
+import PipelineTesting
 import Sandbox
 import Synchronization
 
-/// Collects log records so tests can check what was (and was not) logged.
-final class LogCapture: Sendable {
-    let lines = Mutex<[String]>([])
-
-    func handler(label: String) -> any LogHandler { Handler(capture: self) }
-
-    struct Handler: LogHandler {
-        let capture: LogCapture
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
-            let merged = self.metadata.merging(metadata ?? [:]) { $1 }
-            let rendered = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-            capture.lines.withLock { $0.append("\(message) \(rendered)") }
-        }
-    }
-
-    var all: String { lines.withLock { $0.joined(separator: "\n") } }
-}
-
 /// A sandbox on 127.0.0.1:0 plus a client pointed at it; both are torn down after `body`.
 func withSandbox<R>(_ config: SandboxConfig = SandboxConfig(sellers: 2, skus: 24, seed: 7, timeScale: 200, reportSeconds: 20),
-                    clientConfig: (inout AmazonClientConfig) -> Void = { _ in }, capture: LogCapture? = nil,
+                    clientConfig: (inout AmazonClientConfig) -> Void = { _ in }, capture: CapturedLogs? = nil,
                     _ body: (RunningSandbox, AmazonClient, [SellerAuthorization]) async throws -> R) async throws -> R {
     let sandbox = try await RunningSandbox.start(config)
     let base = URL(string: sandbox.url)!

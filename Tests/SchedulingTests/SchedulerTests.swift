@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import JobQueue
 import Logging
+import PipelineTesting
 import Privacy
 import Scheduling
 import SellerStore

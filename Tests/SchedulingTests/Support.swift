@@ -26,38 +26,6 @@ final class StaticDirectory: SellerDirectory {
     func replace(_ list: [ScheduledSeller]) { sellers.withLock { $0 = list } }
 }
 
-/// A log handler keeping every message, for alert assertions.
-final class CapturedLogs: Sendable {
-    private let lines = Mutex<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
-
-    var logger: Logger {
-        Logger(label: "captured") { _ in CapturingHandler(sink: self) }
-    }
-
-    func record(_ level: Logger.Level, _ message: String, _ metadata: Logger.Metadata) {
-        lines.withLock { $0.append((level, message, metadata)) }
-    }
-
-    func messages(at level: Logger.Level) -> [(message: String, metadata: Logger.Metadata)] {
-        lines.withLock { $0.filter { $0.level == level }.map { ($0.message, $0.metadata) } }
-    }
-}
-
-struct CapturingHandler: LogHandler {
-    let sink: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        sink.record(event.level, "\(event.message)", metadata.merging(event.metadata ?? [:]) { _, new in new })
-    }
-}
-
 func seller(_ raw: String, _ marketplace: String = "ATVPDKIKX0DER", status: SellerStatus = .active,
             createdAt: Date = .distantPast, revokedAt: Date? = nil) -> ScheduledSeller {
     ScheduledSeller(id: SellerID(rawValue: raw)!, marketplaceIDs: [marketplace], status: status, createdAt: createdAt, revokedAt: revokedAt)

@@ -41,7 +41,7 @@ struct OnboardingTests {
         #expect(job.kind == .fetch && job.seller.rawValue == seller.sellerID && job.arguments["trigger"] == "onboarding")
         #expect(job.arguments["day"] == Day(web.clock.now(), timeZone: TimeZone(identifier: "America/Los_Angeles")!).rawValue)
 
-        let logged = web.logs.all.joined(separator: "\n")
+        let logged = web.logs.text
         #expect(logged.contains(seller.sellerID), "the flow logs seller ids")
         #expect(!logged.contains(seller.spapiRefreshToken) && !logged.contains(seller.spapiAuthorizationCode) && !logged.contains(state),
                 "tokens, codes and states never reach the logs")

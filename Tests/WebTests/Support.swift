@@ -24,31 +24,6 @@ final class TestClock: Sendable {
     func advance(_ seconds: TimeInterval) { value.withLock { $0 = $0.addingTimeInterval(seconds) } }
 }
 
-/// Every log line of a test, to prove secrets never reach the logs.
-final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var logger: Logger { Logger(label: "captured") { _ in CapturingHandler(sink: self) } }
-
-    func record(_ line: String) { lines.withLock { $0.append(line) } }
-    var all: [String] { lines.withLock { $0 } }
-}
-
-struct CapturingHandler: LogHandler {
-    let sink: CapturedLogs
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        sink.record("\(event.level) \(event.message) \(metadata.merging(event.metadata ?? [:]) { _, new in new })")
-    }
-}
-
 /// An HTTP answer as the test reads it.
 struct Answer {
     var status: Int
