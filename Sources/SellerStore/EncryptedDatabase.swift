@@ -41,6 +41,12 @@ enum EncryptedDatabase {
     private static let registration: Int32 = sqlcrypt_register(vfsName)
 
     /// Opens (creating if needed, 0600) the encrypted database at `path` with `key`, then migrates it.
+    ///
+    /// Several processes may open one new store at the same moment (an operator starts every worker at once on a
+    /// fresh data directory). SQLite answers the losers of the switch to WAL with `SQLITE_BUSY` without waiting,
+    /// and a migration that another process applied between GRDB's look at the applied list and its own attempt
+    /// fails with "already exists". Both are retried, within the store's busy timeout: each migration is one
+    /// transaction together with its bookkeeping row, so a retry sees it either whole or not at all.
     static func open(path: String, key: DataKey, subject: StoreSubject, tuning: StoreTuning,
                      migrator: DatabaseMigrator, migrateUpTo: String?) throws(SellerStoreError) -> (DatabasePool, KeyRegistration) {
         guard registration == 0 else {
@@ -49,24 +55,49 @@ enum EncryptedDatabase {
         }
         try FileSystem.ensurePrivateFile(path, subject: subject.label)
         let keyRegistration = try KeyRegistration(key, subject: subject)
-        let pool: DatabasePool
-        do {
-            pool = try DatabasePool(path: uri(path: path, token: keyRegistration.token),
-                                    configuration: configuration(tuning, encrypted: true))
-        } catch {
-            throw storeError(error, subject: subject, operation: "cannot open", path: path)
-        }
-        do {
-            if let migrateUpTo {
-                try migrator.migrate(pool, upTo: migrateUpTo)
-            } else {
-                try migrator.migrate(pool)
+        let deadline = ContinuousClock.now + .seconds(max(tuning.busyTimeout, 1))
+        var migrationAttempts = 0
+        while true {
+            let pool: DatabasePool
+            do {
+                pool = try DatabasePool(path: uri(path: path, token: keyRegistration.token),
+                                        configuration: configuration(tuning, encrypted: true))
+            } catch {
+                if isBusy(error), ContinuousClock.now < deadline {
+                    pauseBeforeRetry()
+                    continue
+                }
+                throw storeError(error, subject: subject, operation: "cannot open", path: path)
             }
-        } catch {
-            try? pool.close()
-            throw storeError(error, subject: subject, operation: "cannot migrate", path: path)
+            do {
+                if let migrateUpTo {
+                    try migrator.migrate(pool, upTo: migrateUpTo)
+                } else {
+                    try migrator.migrate(pool)
+                }
+                return (pool, keyRegistration)
+            } catch {
+                try? pool.close()
+                migrationAttempts += 1
+                // A race resolves on the next look; a migration that is simply broken fails the same way again.
+                if (isBusy(error) || migrationAttempts < 3), error is DatabaseError, ContinuousClock.now < deadline {
+                    pauseBeforeRetry()
+                    continue
+                }
+                throw storeError(error, subject: subject, operation: "cannot migrate", path: path)
+            }
         }
-        return (pool, keyRegistration)
+    }
+
+    private static func isBusy(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED
+    }
+
+    /// 10–50 ms, jittered so two processes that collided do not collide again. Runs on a store thread, never
+    /// on the cooperative pool (stores are opened through `offPool`).
+    private static func pauseBeforeRetry() {
+        usleep(UInt32.random(in: 10_000...50_000))
     }
 
     /// GRDB configuration of a store connection (the benchmark's plain baseline uses `encrypted: false`).

@@ -17,17 +17,21 @@ enum FileSystem {
     static func ensurePrivateDirectory(_ path: String, subject: String?, refuseLoose: Bool) throws(SellerStoreError) {
         var st = stat()
         if stat(path, &st) != 0 {
-            do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw SellerStoreError(.io, subject: subject, operation: "cannot create directory", path: path,
-                                       reason: "\(error.localizedDescription)")
+            // The directory itself is made 0700 by mkdir, never created open and tightened later: another process
+            // starting at the same moment must not find it loose (and refuse to start) in between.
+            let parent = (path as NSString).deletingLastPathComponent
+            if !parent.isEmpty {
+                try? FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
             }
-            guard chmod(path, 0o700) == 0 else {
-                throw SellerStoreError(.io, subject: subject, operation: "cannot chmod", path: path, reason: errnoText())
+            if mkdir(path, 0o700) == 0 {
+                guard chmod(path, 0o700) == 0 else { // a umask may have taken the owner's own bits
+                    throw SellerStoreError(.io, subject: subject, operation: "cannot chmod", path: path, reason: errnoText())
+                }
+                return
             }
-            return
+            guard errno == EEXIST, stat(path, &st) == 0 else {
+                throw SellerStoreError(.io, subject: subject, operation: "cannot create directory", path: path, reason: errnoText())
+            }
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
             throw SellerStoreError(.io, subject: subject, operation: "cannot use directory", path: path, reason: "not a directory")
@@ -59,13 +63,22 @@ enum FileSystem {
     }
 
     /// Creates an empty 0600 file if missing, and forces 0600 on an existing one.
+    ///
+    /// An existing file is not opened: closing any descriptor of a file drops every POSIX lock this process holds
+    /// on it, so opening a second store of an open database would silently unlock the first one's connections.
     static func ensurePrivateFile(_ path: String, subject: String?) throws(SellerStoreError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            defer { close(fd) }
+            guard fchmod(fd, 0o600) == 0 else {
+                throw SellerStoreError(.io, subject: subject, operation: "cannot chmod", path: path, reason: errnoText())
+            }
+            return
+        }
+        guard errno == EEXIST else {
             throw SellerStoreError(.io, subject: subject, operation: "cannot create", path: path, reason: errnoText())
         }
-        defer { close(fd) }
-        guard fchmod(fd, 0o600) == 0 else {
+        guard chmod(path, 0o600) == 0 else {
             throw SellerStoreError(.io, subject: subject, operation: "cannot chmod", path: path, reason: errnoText())
         }
     }
