@@ -67,6 +67,12 @@ public struct AlertJobHandler: JobHandler {
         public var skipped = false
     }
 
+    /// Closes the registry and every cached seller store; the worker process calls it once the worker stopped.
+    public func close() async {
+        await stores.closeAll()
+        await control.close()
+    }
+
     public func handle(_ job: JobEnvelope, context: JobContext) async throws {
         do throws(AlertError) {
             try await run(job, context: context)

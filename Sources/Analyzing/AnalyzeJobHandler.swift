@@ -58,6 +58,12 @@ public struct AnalyzeJobHandler: JobHandler {
         return Day(Date(timeIntervalSince1970: Double(job.enqueuedAt) / 1000))
     }
 
+    /// Closes the registry and every cached seller store; the worker process calls it once the worker stopped.
+    public func close() async {
+        await stores.closeAll()
+        await control.close()
+    }
+
     public func handle(_ job: JobEnvelope, context: JobContext) async throws {
         do throws(AnalyzeError) {
             try await run(job, context: context)

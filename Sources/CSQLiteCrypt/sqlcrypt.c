@@ -75,12 +75,27 @@ typedef struct KeyEntry {
     int verified; /* some page decrypted with this key: the key is right */
 } KeyEntry;
 
+/* OpenSSL without its exit handler. By default OpenSSL frees its state in an atexit handler; a store whose
+ * last connection closes on another thread while the process exits (a checkpoint encrypting pages) would then
+ * use freed locks and corrupt the heap. The process's exit reclaims the memory anyway. Every entry point that
+ * may be the first OpenSSL call in the process runs this first. */
+static pthread_once_t g_crypto_once = PTHREAD_ONCE_INIT;
+
+static void crypto_init_once(void) {
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}
+
+static void crypto_init(void) {
+    pthread_once(&g_crypto_once, crypto_init_once);
+}
+
 static pthread_mutex_t g_keys_mutex = PTHREAD_MUTEX_INITIALIZER;
 static KeyEntry *g_keys = NULL;
 static uint64_t g_encrypted = 0;
 static uint64_t g_decrypted = 0;
 
 int sqlcrypt_key_register(const uint8_t *key, size_t key_len, char *token_out) {
+    crypto_init();
     if (key == NULL || key_len != SQLCRYPT_KEY_BYTES || token_out == NULL) return -1;
     uint8_t raw[16];
     if (RAND_bytes(raw, sizeof raw) != 1) return -1;
@@ -669,6 +684,7 @@ static int c_current_time_int64(sqlite3_vfs *v, sqlite3_int64 *t) { (void)v; ret
 static pthread_mutex_t g_register_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 int sqlcrypt_register(const char *name) {
+    crypto_init();
     int rc = SQLITE_OK;
     if (name == NULL || strlen(name) >= sizeof g_vfs_name) return SQLITE_MISUSE;
     pthread_mutex_lock(&g_register_mutex);
@@ -719,12 +735,14 @@ int sqlcrypt_request_reserve(void *db) {
 /* Helpers for key wrapping (used by the Swift key store).                                     */
 
 int sqlcrypt_random(uint8_t *buf, size_t len) {
+    crypto_init();
     return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
 
 int sqlcrypt_seal(const uint8_t *key, const uint8_t *aad, size_t aad_len,
                   const uint8_t *plaintext, size_t plaintext_len,
                   uint8_t *nonce_out, uint8_t *ciphertext_out, uint8_t *tag_out) {
+    crypto_init();
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int len = 0, ok;
     if (ctx == NULL) return -1;
@@ -741,6 +759,7 @@ int sqlcrypt_seal(const uint8_t *key, const uint8_t *aad, size_t aad_len,
 int sqlcrypt_open(const uint8_t *key, const uint8_t *aad, size_t aad_len,
                   const uint8_t *nonce, const uint8_t *ciphertext, size_t ciphertext_len,
                   const uint8_t *tag, uint8_t *plaintext_out) {
+    crypto_init();
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     uint8_t t[TAG_LEN];
     int len = 0, ok;
@@ -757,6 +776,7 @@ int sqlcrypt_open(const uint8_t *key, const uint8_t *aad, size_t aad_len,
 }
 
 int sqlcrypt_sha256(const uint8_t *data, size_t len, uint8_t *digest_out) {
+    crypto_init();
     unsigned int out_len = 0;
     return EVP_Digest(data, len, digest_out, &out_len, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }

@@ -36,6 +36,12 @@ struct FetchEnvironment: Sendable {
     let ledger: any FetchRunLedger
     let configuration: FetchConfiguration
 
+    /// Closes the registry and every cached seller store (idempotent: every fetch handler shares them).
+    func close() async {
+        await stores.closeAll()
+        await control.close()
+    }
+
     /// The seller as registered, refusing unknown and revoked sellers (both permanent: nothing is fetched or stored).
     func activeSeller(_ job: JobEnvelope, day: Day?) async throws(FetchError) -> RegisteredSeller {
         let registered: RegisteredSeller

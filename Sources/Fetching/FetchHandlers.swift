@@ -57,6 +57,10 @@ public enum FetchHandlers {
 struct FetchRunHandler: JobHandler {
     let environment: FetchEnvironment
 
+    func close() async {
+        await environment.close()
+    }
+
     func handle(_ job: JobEnvelope, context: JobContext) async throws {
         do throws(FetchError) {
             try await fanOut(job, context: context)
@@ -106,6 +110,10 @@ struct DataSetHandler: JobHandler {
 
     private var client: AmazonClient { environment.client }
     private var configuration: FetchConfiguration { environment.configuration }
+
+    func close() async {
+        await environment.close()
+    }
 
     func handle(_ job: JobEnvelope, context: JobContext) async throws {
         do throws(FetchError) {

@@ -19,6 +19,17 @@ public struct JobContext: Sendable {
 /// Throw ``JobError/permanent(_:)`` for failures a retry cannot fix; anything else is retried.
 public protocol JobHandler: Sendable {
     func handle(_ job: JobEnvelope, context: JobContext) async throws
+
+    /// Releases what the handler holds (open stores, connection pools) once its worker has stopped.
+    ///
+    /// A worker process calls it before it exits: anything still open when `main` returns would be torn down
+    /// by deinitialisers racing the C libraries' exit handlers (a store's last checkpoint encrypting pages
+    /// after OpenSSL was cleaned up). Must be idempotent; the default holds nothing.
+    func close() async
+}
+
+extension JobHandler {
+    public func close() async {}
 }
 
 /// Routes each job to the handler registered for its kind.
@@ -36,5 +47,10 @@ public struct JobRouter: JobHandler {
             throw JobError.permanent("no handler for job kind '\(job.kind)' in this worker")
         }
         try await handler.handle(job, context: context)
+    }
+
+    /// Closes every routed handler (handlers that share resources close them idempotently).
+    public func close() async {
+        for kind in kinds { await handlers[kind]?.close() }
     }
 }

@@ -53,6 +53,11 @@ public struct ExportHandler: JobHandler {
         self.now = now
     }
 
+    /// Closes the registry; the worker process calls it once the worker stopped.
+    public func close() async {
+        await control.close()
+    }
+
     public func handle(_ job: JobEnvelope, context: JobContext) async throws {
         guard let out = job.arguments["out"], out.hasPrefix("/") else {
             throw JobError.permanent(PrivacyError(seller: job.seller, operation: "export", reason: "the job has no absolute 'out' path").description)

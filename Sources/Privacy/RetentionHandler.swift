@@ -29,6 +29,11 @@ public struct RetentionHandler: JobHandler {
         Day(date).adding(days: -retentionDays)
     }
 
+    /// Closes the registry; the worker process calls it once the worker stopped.
+    public func close() async {
+        await control?.close()
+    }
+
     public func handle(_ job: JobEnvelope, context: JobContext) async throws {
         let report = try await sweep(job.seller)
         if let report {

@@ -47,6 +47,11 @@ public struct WipeHandler: JobHandler {
         self.failpoint = failpoint
     }
 
+    /// Closes the registry; the worker process calls it once the worker stopped.
+    public func close() async {
+        await control.close()
+    }
+
     public func handle(_ job: JobEnvelope, context: JobContext) async throws {
         let trigger = PrivacyJobs.WipeTrigger(rawValue: job.arguments["trigger"] ?? "") ?? .revocation
         let outcome = try await wipe(job.seller, trigger: trigger, reason: job.arguments["reason"] ?? "", queue: context.queue)

@@ -60,9 +60,15 @@ public enum WorkerRuntime {
         do {
             try await group.run()
         } catch {
-            await parts.onStop()
+            await release(parts)
             throw error
         }
+        await release(parts)
+    }
+
+    /// Closes the handler's stores, then runs the stage's stop hook, before `main` returns and the process exits.
+    private static func release(_ parts: WorkerParts) async {
+        await parts.handler.close()
         await parts.onStop()
     }
 
@@ -83,7 +89,8 @@ public struct WorkerParts: Sendable {
     public var handler: any JobHandler
     /// Long-running helpers (stats publishers, caches) started before and stopped after the worker.
     public var companions: [any Service]
-    /// Runs once every service has stopped: releases what the handler held (HTTP connection pools).
+    /// Runs once every service has stopped and the handler was closed: releases what else the stage held
+    /// (HTTP connection pools).
     public var onStop: @Sendable () async -> Void
 
     public init(handler: any JobHandler, companions: [any Service] = [], onStop: @escaping @Sendable () async -> Void = {}) {
