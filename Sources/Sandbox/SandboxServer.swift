@@ -357,7 +357,8 @@ public struct SandboxTLS: Sendable {
 
     func serverConfiguration() throws -> TLSConfiguration {
         let chain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { NIOSSLCertificateSource.certificate($0) }
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .file(privateKeyPath))
+        let key = try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = minimumVersion
         configuration.maximumTLSVersion = maximumVersion
         return configuration
