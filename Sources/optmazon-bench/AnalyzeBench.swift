@@ -55,12 +55,12 @@ enum AnalyzeBench {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    /// Peak resident set size of this process (`VmHWM` in /proc/self/status), in MB.
+    /// Peak resident set size of this process (`VmHWM` in /proc/self/status), in MB (10^6 bytes; the kernel reports KiB).
     static func peakRSSMegabytes() throws -> Double {
         let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
+            let kib = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kib * 1024 / 1_000_000
         }
         throw BenchError.noPeakRSS
     }

@@ -30,8 +30,7 @@ enum QueueBench {
             lines.append(String(format: "drain of a pre-filled queue, %d worker process%@: %.0f jobs/s (%d no-op jobs enqueued before the workers started; timed from the first completed job)",
                                 workers, workers == 1 ? "" : "es", rate, jobs))
         }
-        let idle = try await measureIdleRSS(endpoint: endpoint, binDirectory: binDirectory)
-        lines.append(String(format: "RSS of an idle worker: %.1f MB", idle))
+        lines += try await measureIdleMemory(endpoint: endpoint, binDirectory: binDirectory)
         return lines
     }
 
@@ -78,11 +77,11 @@ enum QueueBench {
         }
         var peak = 0.0
         try await waitUntil(timeout: 600, every: 0.01) {
-            peak = max(peak, processes.map { rssMB(pid: $0.processIdentifier, field: "VmHWM") }.max() ?? 0)
+            peak = max(peak, processes.map { megabytes(pid: $0.processIdentifier, field: "VmHWM") }.max() ?? 0)
             return try await queue.status(kinds: [.fetch])[0].processed >= jobs
         }
         let rate = Double(jobs) / Date().timeIntervalSince(start)
-        peak = max(peak, processes.map { rssMB(pid: $0.processIdentifier, field: "VmHWM") }.max() ?? 0)
+        peak = max(peak, processes.map { megabytes(pid: $0.processIdentifier, field: "VmHWM") }.max() ?? 0)
         processes.forEach { $0.terminate() }
         processes.forEach { $0.waitUntilExit() }
         try await deleteKeys(endpoint, prefix: prefix)
@@ -115,24 +114,68 @@ enum QueueBench {
         return rate
     }
 
-    private static func measureIdleRSS(endpoint: RedisEndpoint, binDirectory: URL) async throws -> Double {
+    /// The executables whose idle memory is measured: the no-op probe (the queue alone) and every stage worker.
+    static let idleWorkers = ["optmazon-queue-probe", "optmazon-fetcher", "optmazon-analyzer", "optmazon-alerter", "optmazon-janitor"]
+
+    /// Idle memory of each worker executable, all running side by side on one Redis and a fresh data directory.
+    ///
+    /// RSS counts every page a process has mapped, including library and binary pages that other processes map
+    /// too; PSS divides each shared page among the processes that map it, so the PSS sum is what the workers
+    /// together really take.
+    private static func measureIdleMemory(endpoint: RedisEndpoint, binDirectory: URL) async throws -> [String] {
         let prefix = "bench-idle-\(UUID().uuidString.prefix(6))"
         let queue = makeQueue(endpoint, prefix: prefix)
-        let process = try startWorker(endpoint: endpoint, prefix: prefix, binDirectory: binDirectory)
-        try await waitUntil(timeout: 60) { try await queue.consumers().count == 1 }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent(prefix)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: root) }
+        var masterKey = [UInt8](repeating: 0, count: 32)
+        for i in masterKey.indices { masterKey[i] = UInt8.random(in: 0...255) }
+        let unreachable = "http://127.0.0.1:9" // idle workers call no one
+        let stageEnvironment = [
+            "OPTMAZON_DATA_DIR": root.appendingPathComponent("data").path,
+            "OPTMAZON_KEY_DIR": root.appendingPathComponent("keys").path,
+            "OPTMAZON_MASTER_KEY": Data(masterKey).base64EncodedString(),
+            "OPTMAZON_SPAPI_URL": unreachable, "OPTMAZON_ADS_URL": unreachable, "OPTMAZON_LWA_URL": unreachable + "/auth/o2/token",
+            "OPTMAZON_LWA_CLIENT_SECRET": "bench", "OPTMAZON_WEBHOOK_SIGNING_SECRET": String(repeating: "b", count: 40),
+        ]
+        var processes: [(name: String, process: Process)] = []
+        defer { processes.forEach { $0.process.terminate() } }
+        for name in idleWorkers {
+            let arguments = name == "optmazon-queue-probe" ? ["--noop", "--kinds", "fetch", "--concurrency", "64"] : []
+            processes.append((name, try startWorker(name, arguments: arguments, endpoint: endpoint, prefix: prefix,
+                                                    binDirectory: binDirectory, extraEnvironment: stageEnvironment)))
+        }
+        try await waitUntil(timeout: 120) { try await queue.consumers().count == idleWorkers.count }
         try await Task.sleep(for: .seconds(3))
-        let rss = rssMB(pid: process.processIdentifier, field: "VmRSS")
-        process.terminate()
-        process.waitUntilExit()
+        var lines: [String] = []
+        var rssSum = 0.0, pssSum = 0.0
+        for (name, process) in processes {
+            let rss = megabytes(pid: process.processIdentifier, field: "VmRSS")
+            let pss = megabytes(pid: process.processIdentifier, field: "Pss", file: "smaps_rollup")
+            rssSum += rss
+            pssSum += pss
+            let what = name == "optmazon-queue-probe" ? "an idle worker (optmazon-queue-probe: the queue alone)" : "an idle \(name)"
+            lines.append(String(format: "RSS of %@: %.1f MB (PSS %.1f MB)", what, rss, pss))
+        }
+        lines.append(String(format: "all %d idle workers side by side: RSS sum %.1f MB, PSS sum %.1f MB (their real footprint)",
+                            processes.count, rssSum, pssSum))
+        processes.forEach { $0.process.terminate() }
+        processes.forEach { $0.process.waitUntilExit() }
         try await deleteKeys(endpoint, prefix: prefix)
-        return rss
+        return lines
     }
 
     private static func startWorker(endpoint: RedisEndpoint, prefix: String, binDirectory: URL) throws -> Process {
+        try startWorker("optmazon-queue-probe", arguments: ["--noop", "--kinds", "fetch", "--concurrency", "64"],
+                        endpoint: endpoint, prefix: prefix, binDirectory: binDirectory)
+    }
+
+    private static func startWorker(_ name: String, arguments: [String], endpoint: RedisEndpoint, prefix: String, binDirectory: URL,
+                                    extraEnvironment: [String: String] = [:]) throws -> Process {
         let process = Process()
-        process.executableURL = binDirectory.appendingPathComponent("optmazon-queue-probe")
-        process.arguments = ["--noop", "--kinds", "fetch", "--concurrency", "64"]
-        var env = ProcessInfo.processInfo.environment
+        process.executableURL = binDirectory.appendingPathComponent(name)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.merging(extraEnvironment) { _, new in new }
         env["OPTMAZON_REDIS_URL"] = "redis://\(endpoint.host):\(endpoint.port)/\(endpoint.database)"
         env["OPTMAZON_KEY_PREFIX"] = prefix
         env["OPTMAZON_LOG_LEVEL"] = "error"
@@ -143,12 +186,13 @@ enum QueueBench {
         return process
     }
 
-    /// Resident memory of a process in MB, from /proc (VmRSS now, VmHWM peak).
-    static func rssMB(pid: Int32, field: String) -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "") else { return 0 }
-        return kb / 1024
+    /// A memory figure of a process from /proc in MB (10^6 bytes; the kernel reports KiB): `VmRSS` now, `VmHWM`
+    /// peak (in `status`), or `Pss` (in `smaps_rollup`).
+    static func megabytes(pid: Int32, field: String, file: String = "status") -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/\(file)", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }),
+              let kib = Double(line.split(separator: " ").dropFirst().first { !$0.isEmpty } ?? "") else { return 0 }
+        return kib * 1024 / 1_000_000
     }
 
     private static func waitUntil(timeout: Double, every: Double = 0.05, _ condition: () async throws -> Bool) async throws {
